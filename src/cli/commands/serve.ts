@@ -1,0 +1,38 @@
+import { loadConfig } from '../../config/index.ts';
+import { buildApp } from '../../server/app.ts';
+import { openKeyProvider, openStore, resolveAdminToken } from '../../server/runtime.ts';
+import type { CliIo } from '../io.ts';
+
+export const serveHelp = `continuum serve
+
+Start the HTTP server with the settings in the environment (see the README's
+settings table). Migrations run at start. On first start without
+CONTINUUM_ADMIN_TOKEN, an operator token is generated, stored in
+<data dir>/admin-token (mode 0600) and printed once.
+
+Stops cleanly on SIGINT or SIGTERM.`;
+
+export async function serve(io: CliIo): Promise<number> {
+  const config = loadConfig(io.env);
+  const store = openStore(config);
+  await store.migrate();
+  const admin = await resolveAdminToken(config.adminToken, config.dataDir);
+  if (admin.generated) {
+    io.err(`Generated an operator token (stored in ${admin.file}); it is shown only this once:\n\n  ${admin.token}\n`);
+  }
+  const keyProvider = await openKeyProvider(config);
+  const { app } = await buildApp(config, { store, keyProvider, adminToken: admin.token });
+  const url = await app.listen({ host: config.host, port: config.port });
+  app.log.info({ url, store: store.kind }, 'continuum listening');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      app.log.info({ signal }, 'continuum stopping');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await app.close();
+  await store.close();
+  return 0;
+}

@@ -1,0 +1,58 @@
+import { ConfigError } from '../config/index.ts';
+import { keys, keysHelp } from './commands/keys.ts';
+import { migrate, migrateHelp } from './commands/migrate.ts';
+import { serve, serveHelp } from './commands/serve.ts';
+import { tenants, tenantsHelp } from './commands/tenants.ts';
+import { type CliIo, EXIT, processIo, UsageError } from './io.ts';
+
+const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) => Promise<number> }> = {
+  serve: { help: serveHelp, run: (_args, io) => serve(io) },
+  migrate: { help: migrateHelp, run: (_args, io) => migrate(io) },
+  tenants: { help: tenantsHelp, run: tenants },
+  keys: { help: keysHelp, run: keys },
+};
+
+export const mainHelp = `continuum <command> [options]
+
+Commands:
+  serve      start the HTTP server
+  migrate    apply schema migrations
+  tenants    create tenants and their API keys
+  keys       rotate signing keys
+
+Run "continuum <command> --help" for a command's options. Settings come from
+CONTINUUM_* environment variables (see the README).
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 78 configuration error.`;
+
+/** Parse the command line and run one command; returns the exit code. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainHelp);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`continuum: unknown command ${JSON.stringify(name)}\n\n${mainHelp}`);
+    return EXIT.usage;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(command.help);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`continuum ${name}: ${(error as Error).message}\n\n${command.help}`);
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return EXIT.config;
+    }
+    io.err(`continuum ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,1 @@
+export { type Config, ConfigError, configWith, loadConfig, SETTINGS } from './load-config.ts';

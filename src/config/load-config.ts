@@ -1,0 +1,207 @@
+import { ConfigError, host, integer, number, oneOf, type SettingSpec, text, url } from './schema.ts';
+
+export const STORES = ['sqlite', 'postgres', 'dynamodb'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const KEY_PROVIDERS = ['local', 'kms'] as const;
+export const SQLITE_SYNC_MODES = ['normal', 'full'] as const;
+
+const spec = <T>(env: string, def: T | undefined, description: string, parse: (raw: string) => T): SettingSpec<T> => ({
+  env,
+  default: def,
+  description,
+  parse,
+});
+
+/**
+ * The settings table. Order is the README's order. A default of `undefined`
+ * means "unset unless given" (explained in the description).
+ */
+export const SETTINGS = {
+  host: spec('CONTINUUM_HOST', '127.0.0.1', 'Address the HTTP server binds to.', host('CONTINUUM_HOST')),
+  port: spec('CONTINUUM_PORT', 8080, 'TCP port (0 picks a free one).', integer('CONTINUUM_PORT', 0, 65535)),
+  dataDir: spec(
+    'CONTINUUM_DATA_DIR',
+    './data',
+    'Directory for the SQLite database, the generated admin token and local keys.',
+    text('CONTINUUM_DATA_DIR'),
+  ),
+  adminToken: spec<string>(
+    'CONTINUUM_ADMIN_TOKEN',
+    undefined,
+    'Operator bearer token. When unset, one is generated on first start, stored in `<data dir>/admin-token` (mode 0600) and printed once.',
+    text('CONTINUUM_ADMIN_TOKEN', { minLength: 16 }),
+  ),
+  store: spec(
+    'CONTINUUM_STORE',
+    'sqlite' as (typeof STORES)[number],
+    'Store adapter.',
+    oneOf('CONTINUUM_STORE', STORES),
+  ),
+  databaseUrl: spec<string>(
+    'CONTINUUM_DATABASE_URL',
+    undefined,
+    'PostgreSQL connection URL (with `CONTINUUM_STORE=postgres`).',
+    url('CONTINUUM_DATABASE_URL', ['postgres:', 'postgresql:']),
+  ),
+  sqliteSync: spec(
+    'CONTINUUM_SQLITE_SYNC',
+    'normal' as (typeof SQLITE_SYNC_MODES)[number],
+    'SQLite `synchronous` in WAL mode: `normal` survives a process crash (kill -9); `full` also survives power loss, at the cost of an fsync per commit.',
+    oneOf('CONTINUUM_SQLITE_SYNC', SQLITE_SYNC_MODES),
+  ),
+  keyProvider: spec(
+    'CONTINUUM_KEY_PROVIDER',
+    'local' as (typeof KEY_PROVIDERS)[number],
+    'Where the master key that wraps tenant data keys lives: `local` (env or key file) or `kms` (AWS KMS).',
+    oneOf('CONTINUUM_KEY_PROVIDER', KEY_PROVIDERS),
+  ),
+  masterKey: spec<string>(
+    'CONTINUUM_MASTER_KEY',
+    undefined,
+    'Local master key, base64 of 32 bytes. When unset, `<data dir>/master-keys.json` (mode 0600) is generated on first start.',
+    text('CONTINUUM_MASTER_KEY', { minLength: 43 }),
+  ),
+  kmsKeyId: spec<string>(
+    'CONTINUUM_KMS_KEY_ID',
+    undefined,
+    'KMS key id or ARN (with `CONTINUUM_KEY_PROVIDER=kms`).',
+    text('CONTINUUM_KMS_KEY_ID'),
+  ),
+  kmsEndpoint: spec<string>(
+    'CONTINUUM_KMS_ENDPOINT',
+    undefined,
+    'KMS endpoint URL override (e.g. a VPC endpoint).',
+    url('CONTINUUM_KMS_ENDPOINT', ['http:', 'https:']),
+  ),
+  issuer: spec('CONTINUUM_ISSUER', 'continuum', 'JWT `iss` of access tokens.', text('CONTINUUM_ISSUER')),
+  audience: spec('CONTINUUM_AUDIENCE', 'continuum-api', 'JWT `aud` of access tokens.', text('CONTINUUM_AUDIENCE')),
+  accessTokenTtl: spec(
+    'CONTINUUM_ACCESS_TOKEN_TTL',
+    1800,
+    'Access token lifetime in seconds.',
+    integer('CONTINUUM_ACCESS_TOKEN_TTL', 30, 86_400),
+  ),
+  refreshTokenTtl: spec(
+    'CONTINUUM_REFRESH_TOKEN_TTL',
+    43_200,
+    'Refresh token lifetime in seconds (each refresh issues a new one).',
+    integer('CONTINUUM_REFRESH_TOKEN_TTL', 60, 90 * 86_400),
+  ),
+  refreshFamilyTtl: spec(
+    'CONTINUUM_REFRESH_FAMILY_TTL',
+    604_800,
+    'Absolute lifetime of a refresh-token family in seconds; after it the client signs in again with its API key.',
+    integer('CONTINUUM_REFRESH_FAMILY_TTL', 60, 365 * 86_400),
+  ),
+  clockToleranceSeconds: spec(
+    'CONTINUUM_CLOCK_TOLERANCE',
+    5,
+    'Seconds of clock skew tolerated when checking `exp`/`nbf`.',
+    integer('CONTINUUM_CLOCK_TOLERANCE', 0, 300),
+  ),
+  sessionIdleTtl: spec(
+    'CONTINUUM_SESSION_IDLE_TTL',
+    3600,
+    'Seconds after its last request that a conversation session stops counting as active.',
+    integer('CONTINUUM_SESSION_IDLE_TTL', 1, 7 * 86_400),
+  ),
+  maxSessionsPerTenant: spec(
+    'CONTINUUM_MAX_SESSIONS_PER_TENANT',
+    50,
+    'Active conversation sessions a tenant may hold at once (`0` = no limit).',
+    integer('CONTINUUM_MAX_SESSIONS_PER_TENANT', 0, 10_000_000),
+  ),
+  maxStreamsPerTenant: spec(
+    'CONTINUUM_MAX_STREAMS_PER_TENANT',
+    5,
+    'Concurrent model reply streams per tenant.',
+    integer('CONTINUUM_MAX_STREAMS_PER_TENANT', 1, 10_000),
+  ),
+  rateLimitPerTenant: spec(
+    'CONTINUUM_RATE_LIMIT_PER_TENANT',
+    200,
+    'Sustained requests per second per tenant; bursts up to twice that (`0` = off).',
+    number('CONTINUUM_RATE_LIMIT_PER_TENANT', 0, 1_000_000),
+  ),
+  rateLimitPerSubject: spec(
+    'CONTINUUM_RATE_LIMIT_PER_SUBJECT',
+    20,
+    'Sustained requests per second per subject; bursts up to twice that (`0` = off).',
+    number('CONTINUUM_RATE_LIMIT_PER_SUBJECT', 0, 1_000_000),
+  ),
+  bodyLimit: spec(
+    'CONTINUUM_BODY_LIMIT',
+    262_144,
+    'Largest request body in bytes.',
+    integer('CONTINUUM_BODY_LIMIT', 1024, 16 * 1024 * 1024),
+  ),
+  maxTurnChars: spec(
+    'CONTINUUM_MAX_TURN_CHARS',
+    32_000,
+    'Longest turn content in characters.',
+    integer('CONTINUUM_MAX_TURN_CHARS', 1, 1_000_000),
+  ),
+  logLevel: spec(
+    'CONTINUUM_LOG_LEVEL',
+    'info' as (typeof LOG_LEVELS)[number],
+    'Log level (pino).',
+    oneOf('CONTINUUM_LOG_LEVEL', LOG_LEVELS),
+  ),
+} as const;
+
+type Settings = typeof SETTINGS;
+type ValueOf<S> = S extends SettingSpec<infer T> ? T : never;
+
+/** The parsed, frozen configuration. Optional settings are `undefined` when unset. */
+export type Config = {
+  readonly [K in keyof Settings]: Settings[K]['default'] extends undefined
+    ? ValueOf<Settings[K]> | undefined
+    : ValueOf<Settings[K]>;
+};
+
+/**
+ * Parse every `CONTINUUM_*` setting once. Unknown `CONTINUUM_*` names and bad
+ * values fail with a message naming the setting.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const known = new Set(Object.values(SETTINGS).map((s) => s.env));
+  const problems: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('CONTINUUM_') && !known.has(name)) problems.push(`${name}: unknown setting`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [string, SettingSpec<unknown>][]) {
+    const raw = env[setting.env];
+    if (raw === undefined || raw === '') {
+      out[key] = setting.default;
+      continue;
+    }
+    try {
+      out[key] = setting.parse(raw);
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(error.message);
+      else throw error;
+    }
+  }
+  if (out.store === 'postgres' && out.databaseUrl === undefined) {
+    problems.push('CONTINUUM_DATABASE_URL: required when CONTINUUM_STORE=postgres');
+  }
+  if (out.keyProvider === 'kms' && out.kmsKeyId === undefined) {
+    problems.push('CONTINUUM_KMS_KEY_ID: required when CONTINUUM_KEY_PROVIDER=kms');
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return Object.freeze(out) as Config;
+}
+
+/** A config for tests and embedding: defaults plus overrides, validated the same way. */
+export function configWith(overrides: Partial<Record<keyof Settings, unknown>>): Config {
+  const base = loadConfig({});
+  return Object.freeze({ ...base, ...overrides }) as Config;
+}
+
+export { ConfigError };

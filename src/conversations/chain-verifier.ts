@@ -1,0 +1,100 @@
+import type { ConversationId, TenantId } from '../core/types.ts';
+import type { TenantCipher } from '../crypto/data-keys.ts';
+import { AppError } from '../errors/index.ts';
+import type { ConversationRecord, Store, TurnRecord } from '../store/port.ts';
+import { turnHash } from './turn-hash.ts';
+import type { TurnView } from './views.ts';
+
+const corrupt = (conversationId: string, detail: string) =>
+  new AppError('state_corrupt', `Conversation ${conversationId} failed its integrity check: ${detail}`, {
+    extras: { conversationId },
+  });
+
+/**
+ * Checks turn hash chains (ADR-003) and opens turn content. The whole chain
+ * is walked the first time a node loads a conversation; after that only the
+ * turns appended since, so a load costs the same at turn 10 as at 10,000.
+ * Every turn served is checked on its own as well, so an edited row is never
+ * shown as data.
+ */
+export class ChainVerifier {
+  readonly #store: Store;
+  readonly #cipher: TenantCipher;
+  readonly #verified = new Map<ConversationId, { turn: number; headHash: string }>();
+  readonly #capacity: number;
+
+  constructor(options: { store: Store; cipher: TenantCipher; capacity?: number }) {
+    this.#store = options.store;
+    this.#cipher = options.cipher;
+    this.#capacity = options.capacity ?? 50_000;
+  }
+
+  /** Prove the stored chain of `conversation` ends at its head hash, or throw `state_corrupt`. */
+  async verifyHead(conversation: ConversationRecord): Promise<void> {
+    const known = this.#verified.get(conversation.id);
+    if (known && known.turn === conversation.turn && known.headHash === conversation.headHash) return;
+    const resume = known !== undefined && known.turn < conversation.turn;
+    let number = resume ? known.turn : 0;
+    let prevHash = resume ? known.headHash : conversation.genesisHash;
+    await this.#cipher.ensureLoaded(conversation.tenantId);
+    while (number < conversation.turn) {
+      const batch = await this.#store.listTurns(conversation.tenantId, conversation.id, number, 1000);
+      if (batch.length === 0) break;
+      for (const row of batch) {
+        if (row.number !== number + 1) throw corrupt(conversation.id, `turn ${number + 1} is missing`);
+        this.open(conversation.tenantId, row, prevHash);
+        prevHash = row.hash;
+        number = row.number;
+      }
+    }
+    if (number !== conversation.turn) throw corrupt(conversation.id, `turn ${number + 1} is missing`);
+    if (prevHash !== conversation.headHash) throw corrupt(conversation.id, 'the chain does not end at the head hash');
+    this.remember(conversation.id, conversation.turn, conversation.headHash);
+  }
+
+  /** Record a head this node wrote itself. */
+  remember(id: ConversationId, turn: number, headHash: string): void {
+    this.#verified.delete(id);
+    if (this.#verified.size >= this.#capacity)
+      this.#verified.delete(this.#verified.keys().next().value as ConversationId);
+    this.#verified.set(id, { turn, headHash });
+  }
+
+  /**
+   * Open one stored turn, checking that it follows `prevHash` and that its
+   * content still hashes to its stored hash. Needs `cipher.ensureLoaded`.
+   */
+  open(tenantId: TenantId, row: TurnRecord, prevHash: string): TurnView {
+    if (row.prevHash !== prevHash)
+      throw corrupt(row.conversationId, `turn ${row.number} does not follow its predecessor`);
+    let content: string;
+    try {
+      content = this.#cipher.openSync(
+        { tenantId, conversationId: row.conversationId, field: 'turn', turn: row.number },
+        Buffer.from(row.content),
+      );
+    } catch (error) {
+      if (error instanceof AppError) throw corrupt(row.conversationId, `turn ${row.number} does not decrypt here`);
+      throw error;
+    }
+    const expected = turnHash(prevHash, {
+      conversationId: row.conversationId,
+      number: row.number,
+      role: row.role,
+      content,
+      createdAt: row.createdAt,
+    });
+    if (expected !== row.hash) throw corrupt(row.conversationId, `turn ${row.number} does not match its hash`);
+    return { number: row.number, role: row.role, content, createdAt: row.createdAt, hash: row.hash };
+  }
+
+  /** Open consecutive rows, the first following `anchorHash`. */
+  openRange(tenantId: TenantId, rows: TurnRecord[], anchorHash: string): TurnView[] {
+    let prevHash = anchorHash;
+    return rows.map((row) => {
+      const view = this.open(tenantId, row, prevHash);
+      prevHash = row.hash;
+      return view;
+    });
+  }
+}

@@ -1,0 +1,47 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/**
+ * The Prometheus registry and the figures the core records. Labels never
+ * carry PHI, subjects or conversation ids.
+ */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'continuum_process_' });
+  return {
+    registry,
+    requests: new Counter({
+      name: 'continuum_requests_total',
+      help: 'HTTP requests by route class and outcome (success, client_error, server_error).',
+      labelNames: ['route', 'outcome'] as const,
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'continuum_conversation_latency_seconds',
+      help: 'HTTP request latency by route class.',
+      labelNames: ['route'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    tokenGeneration: new Histogram({
+      name: 'continuum_token_generation_seconds',
+      help: 'Time to issue a token pair.',
+      labelNames: ['grant'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'continuum_auth_failures_total',
+      help: 'Failed authentications by reason.',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    turns: new Counter({
+      name: 'continuum_turns_total',
+      help: 'Turn appends by outcome (appended, replayed, conflict, rejected).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { AccessTokens } from '../auth/access-tokens.ts';
+import { SigningKeyring } from '../auth/signing-keys.ts';
+import { TokenService } from '../auth/token-service.ts';
+import type { Config } from '../config/index.ts';
+import { ConversationService } from '../conversations/conversation-service.ts';
+import { SessionPool } from '../conversations/session-pool.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
+import { createTenantCipher } from '../crypto/data-keys.ts';
+import type { KeyProvider } from '../crypto/key-provider.ts';
+import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import type { Store } from '../store/port.ts';
+import { createMemoryEventBus, type EventBus } from '../sync/event-bus.ts';
+import { TenantService } from '../tenants/tenant-service.ts';
+import { createAuthHooks } from './plugins/auth.ts';
+import { registerProblemHandlers } from './plugins/problems.ts';
+import { createValidatorCompiler } from './plugins/validation.ts';
+import { TokenBucketLimiter } from './rate-limiter.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerAuthRoutes } from './routes/auth.ts';
+import { registerConversationRoutes } from './routes/conversations.ts';
+import { registerOpsRoutes } from './routes/ops.ts';
+import type { Services } from './services.ts';
+
+export interface AppDeps {
+  /** A migrated store. */
+  store: Store;
+  keyProvider: KeyProvider;
+  /** The operator token (resolved by the caller: setting, data-dir file, or generated). */
+  adminToken: string;
+  clock?: Clock;
+  bus?: EventBus;
+  metrics?: Metrics;
+  /** Fastify logger option; defaults to pino at the configured level with redaction. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface ContinuumApp {
+  app: FastifyInstance;
+  services: Services;
+}
+
+/** Headers and fields that must never reach a log line. */
+export const LOG_REDACTIONS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["idempotency-key"]',
+  'res.headers["set-cookie"]',
+];
+
+/**
+ * The composition root: wires adapters into services and routes. Does no
+ * I/O beyond what the given store and key provider need to initialize.
+ *
+ * @example
+ * const { app } = await buildApp(loadConfig(process.env), { store, keyProvider, adminToken });
+ * await app.listen({ port: 8080 });
+ */
+export async function buildApp(config: Config, deps: AppDeps): Promise<ContinuumApp> {
+  const clock = deps.clock ?? systemClock;
+  const { store } = deps;
+  const bus = deps.bus ?? createMemoryEventBus();
+  const metrics = deps.metrics ?? createMetrics();
+
+  const keyring = new SigningKeyring({ store, clock });
+  await keyring.init();
+  const accessTokens = new AccessTokens({
+    keyring,
+    clock,
+    issuer: config.issuer,
+    audience: config.audience,
+    ttlSeconds: config.accessTokenTtl,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+  });
+  const tokens = new TokenService({
+    store,
+    clock,
+    accessTokens,
+    refreshTtlSeconds: config.refreshTokenTtl,
+    familyTtlSeconds: config.refreshFamilyTtl,
+  });
+  const cipher = createTenantCipher({ keys: deps.keyProvider, repository: store, clock });
+  const sessions = new SessionPool({
+    clock,
+    maxPerTenant: config.maxSessionsPerTenant,
+    idleTtlMs: config.sessionIdleTtl * 1000,
+  });
+  const sessionIdSecret = await store.getOrCreateSecret('session-id-secret', () =>
+    randomBytes(32).toString('base64url'),
+  );
+  const services: Services = {
+    config,
+    clock,
+    store,
+    bus,
+    keyProvider: deps.keyProvider,
+    keyring,
+    accessTokens,
+    tokens,
+    tenants: new TenantService({ store, clock }),
+    conversations: new ConversationService({ store, clock, bus, cipher, sessions, sessionIdSecret }),
+    sessions,
+    metrics,
+    auth: createAuthHooks({
+      accessTokens,
+      tokens,
+      adminToken: deps.adminToken,
+      tenantLimiter: new TokenBucketLimiter({ clock, ratePerSecond: config.rateLimitPerTenant }),
+      subjectLimiter: new TokenBucketLimiter({ clock, ratePerSecond: config.rateLimitPerSubject }),
+      metrics,
+    }),
+  };
+
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: { paths: LOG_REDACTIONS, censor: '[redacted]' },
+      serializers: {
+        // Paths only: query strings may carry search text.
+        req: (req) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip }),
+      },
+    },
+    bodyLimit: config.bodyLimit,
+    genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    requestIdHeader: false,
+    trustProxy: false,
+  });
+  app.setValidatorCompiler(createValidatorCompiler());
+  registerProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.requests.inc({
+      route,
+      outcome: status >= 500 ? 'server_error' : status >= 400 ? 'client_error' : 'success',
+    });
+    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Continuum',
+        version: '1',
+        description: 'Conversational context server: memory that outlives tokens, strictly ordered turns.',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          operatorToken: { type: 'http', scheme: 'bearer', description: 'CONTINUUM_ADMIN_TOKEN' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerOpsRoutes(app, services);
+  registerAuthRoutes(app, services);
+  registerAdminRoutes(app, services);
+  registerConversationRoutes(app, services);
+  await app.ready();
+  return { app, services };
+}

@@ -1,0 +1,79 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessTokens } from '../../auth/access-tokens.ts';
+import type { Principal } from '../../auth/principal.ts';
+import { secretsEqual } from '../../auth/secrets.ts';
+import type { TokenService } from '../../auth/token-service.ts';
+import { AppError } from '../../errors/index.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { TokenBucketLimiter } from '../rate-limiter.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export interface AuthHooksOptions {
+  accessTokens: AccessTokens;
+  tokens: TokenService;
+  adminToken: string;
+  tenantLimiter: TokenBucketLimiter;
+  subjectLimiter: TokenBucketLimiter;
+  metrics: Metrics;
+}
+
+function bearer(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string' || !/^Bearer [\x21-\x7e]+$/.test(header)) {
+    throw new AppError('token_invalid', 'Send the access token as "Authorization: Bearer <token>"');
+  }
+  return header.slice('Bearer '.length);
+}
+
+/**
+ * `onRequest` hooks: `user` verifies an access token, checks its family is
+ * not revoked and applies the per-tenant and per-subject rate limits;
+ * `operator` checks the operator token. Failures are counted and logged
+ * without the token.
+ */
+export function createAuthHooks(options: AuthHooksOptions) {
+  const fail = (request: FastifyRequest, error: AppError, reason: string): never => {
+    options.metrics.authFailures.inc({ reason });
+    request.log.warn({ reason, ip: request.ip }, 'authentication failed');
+    throw error;
+  };
+  return {
+    async user(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+      let principal: Principal;
+      try {
+        principal = await options.accessTokens.verify(bearer(request));
+        await options.tokens.assertFamilyActive(principal);
+      } catch (error) {
+        if (error instanceof AppError) fail(request, error, error.code);
+        throw error;
+      }
+      request.principal = principal;
+      options.tenantLimiter.take(principal.tenantId, 'tenant');
+      options.subjectLimiter.take(`${principal.tenantId}\u0000${principal.subject}`, 'subject');
+    },
+    async operator(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+      let token: string;
+      try {
+        token = bearer(request);
+      } catch (error) {
+        return fail(request, error as AppError, 'operator_missing');
+      }
+      if (!secretsEqual(token, options.adminToken)) {
+        fail(request, new AppError('token_invalid', 'This route needs the operator token'), 'operator_invalid');
+      }
+    },
+  };
+}
+
+export type AuthHooks = ReturnType<typeof createAuthHooks>;
+
+/** The verified caller of a route behind the `user` hook. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new TypeError('principalOf: route is missing the user auth hook');
+  return request.principal;
+}

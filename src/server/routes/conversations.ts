@@ -1,0 +1,182 @@
+import type { FastifyInstance } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { AppError } from '../../errors/index.ts';
+import { principalOf } from '../plugins/auth.ts';
+import * as S from '../schemas.ts';
+import type { Services } from '../services.ts';
+
+const security = [{ bearerAuth: [] }];
+
+/** Conversations and their turns (ADR-002, ADR-003). */
+export function registerConversationRoutes(app: FastifyInstance, services: Services): void {
+  const { conversations, auth, config, metrics } = services;
+  const user = auth.user;
+
+  app.post(
+    '/v1/conversations',
+    {
+      onRequest: user,
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      schema: {
+        tags: ['conversations'],
+        summary: 'Create a conversation, or return the one with the same subject, clientKey and startedAt',
+        security,
+        body: S.CreateConversationRequest,
+        response: { 200: S.Conversation, 201: S.Conversation, ...S.errors.withConflict },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Static<typeof S.CreateConversationRequest>;
+      const { created, conversation } = await conversations.create(principalOf(request), body);
+      reply.header('etag', `"${conversation.turn}"`);
+      return reply.status(created ? 201 : 200).send(conversation);
+    },
+  );
+
+  app.get(
+    '/v1/conversations',
+    {
+      onRequest: user,
+      schema: {
+        tags: ['conversations'],
+        summary: 'List conversations, newest first (a subject sees its own; an admin token the whole tenant)',
+        security,
+        querystring: S.ListConversationsQuery,
+        response: {
+          200: Type.Object({ items: Type.Array(S.Conversation), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          ...S.errors.common,
+        },
+      },
+    },
+    async (request) => {
+      const query = request.query as Static<typeof S.ListConversationsQuery>;
+      return conversations.list(principalOf(request), query);
+    },
+  );
+
+  app.get(
+    '/v1/conversations/:id',
+    {
+      onRequest: user,
+      schema: {
+        tags: ['conversations'],
+        summary: 'Get a conversation (its chain is verified on load); ETag is the turn number',
+        security,
+        params: S.ConversationParams,
+        response: { 200: S.Conversation, ...S.errors.common },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as Static<typeof S.ConversationParams>;
+      const conversation = await conversations.get(principalOf(request), id);
+      reply.header('etag', `"${conversation.turn}"`);
+      return conversation;
+    },
+  );
+
+  app.post(
+    '/v1/conversations/:id/close',
+    {
+      onRequest: user,
+      schema: {
+        tags: ['conversations'],
+        summary: 'Close a conversation: it becomes read-only',
+        security,
+        params: S.ConversationParams,
+        response: { 200: S.Conversation, ...S.errors.common },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as Static<typeof S.ConversationParams>;
+      return conversations.close(principalOf(request), id);
+    },
+  );
+
+  const AppendTurnRequest = S.appendTurnRequest(config.maxTurnChars);
+  app.post(
+    '/v1/conversations/:id/turns',
+    {
+      onRequest: user,
+      schema: {
+        tags: ['conversations'],
+        summary: 'Append a turn after expectedTurn (or If-Match); 409 turn_conflict carries the missed turns',
+        security,
+        params: S.ConversationParams,
+        headers: S.AppendTurnHeaders,
+        body: AppendTurnRequest,
+        response: {
+          201: Type.Object({ turn: S.Turn, reply: Type.Optional(S.Turn) }),
+          ...S.errors.withConflict,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as Static<typeof S.ConversationParams>;
+      const body = request.body as Static<typeof AppendTurnRequest>;
+      const headers = request.headers as Static<typeof S.AppendTurnHeaders>;
+      const expectedTurn = resolveExpectedTurn(body.expectedTurn, headers['if-match']);
+      if (body.respond === true) {
+        throw new AppError(
+          'not_implemented',
+          'respond: true needs a model provider, which this server does not have yet',
+        );
+      }
+      try {
+        const result = await conversations.append(principalOf(request), id, {
+          role: body.role,
+          content: body.content,
+          expectedTurn,
+          ...(headers['idempotency-key'] === undefined ? {} : { idempotencyKey: headers['idempotency-key'] }),
+        });
+        metrics.turns.inc({ outcome: result.replayed ? 'replayed' : 'appended' });
+        if (result.replayed) reply.header('idempotent-replayed', 'true');
+        reply.header('etag', `"${result.conversation.turn}"`);
+        return reply.status(201).send({ turn: result.turn });
+      } catch (error) {
+        metrics.turns.inc({
+          outcome: error instanceof AppError && error.code === 'turn_conflict' ? 'conflict' : 'rejected',
+        });
+        throw error;
+      }
+    },
+  );
+
+  app.get(
+    '/v1/conversations/:id/turns',
+    {
+      onRequest: user,
+      schema: {
+        tags: ['conversations'],
+        summary: 'Turns after `after`, oldest first; each is checked against the hash chain',
+        security,
+        params: S.ConversationParams,
+        querystring: S.ListTurnsQuery,
+        response: { 200: Type.Object({ items: Type.Array(S.Turn) }), ...S.errors.common },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as Static<typeof S.ConversationParams>;
+      const { after, limit } = request.query as Static<typeof S.ListTurnsQuery>;
+      return { items: await conversations.listTurns(principalOf(request), id, after, limit) };
+    },
+  );
+}
+
+/** `expectedTurn` from the body or from `If-Match: "7"`; both must agree when both are given. */
+function resolveExpectedTurn(fromBody: number | undefined, ifMatch: string | undefined): number {
+  let fromHeader: number | undefined;
+  if (ifMatch !== undefined) {
+    const match = /^(?:W\/)?"(\d{1,15})"$/.exec(ifMatch.trim());
+    if (!match) throw new AppError('invalid_request', 'If-Match must be an ETag of this API, like "7"');
+    fromHeader = Number(match[1]);
+  }
+  if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
+    throw new AppError('invalid_request', 'expectedTurn and If-Match disagree');
+  }
+  const expected = fromBody ?? fromHeader;
+  if (expected === undefined)
+    throw new AppError('invalid_request', 'Name the turn you expect to follow: expectedTurn or If-Match');
+  return expected;
+}

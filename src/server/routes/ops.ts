@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.ts';
+
+type Check = { ok: boolean; detail?: string; ms: number };
+
+async function timed(probe: () => Promise<unknown>, timeoutMs: number): Promise<Check> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { ok: true, ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    return {
+      ok: false,
+      detail: error instanceof Error ? error.message : String(error),
+      ms: Math.round(performance.now() - started),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `/healthz`, `/readyz` (every component checked for real), `/metrics`. */
+export function registerOpsRoutes(app: FastifyInstance, services: Services): void {
+  app.get(
+    '/healthz',
+    { schema: { tags: ['operations'], summary: 'Liveness: 200 while the process lives' } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
+
+  app.get(
+    '/readyz',
+    { schema: { tags: ['operations'], summary: 'Readiness: each component probed; 503 names every failing check' } },
+    async (_request, reply) => {
+      const timeout = 2000;
+      const [store, bus, keys] = await Promise.all([
+        timed(() => services.store.ping(), timeout),
+        timed(() => services.bus.probe(), timeout),
+        timed(() => services.keyProvider.probe(), timeout),
+      ]);
+      const checks = { store, bus, keys };
+      const failing = Object.entries(checks)
+        .filter(([, check]) => !check.ok)
+        .map(([name]) => name);
+      reply.header('cache-control', 'no-store');
+      return reply
+        .status(failing.length === 0 ? 200 : 503)
+        .send({ status: failing.length === 0 ? 'ok' : 'unavailable', failing, checks });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false } },
+    async (_request, reply) => {
+      reply.type(services.metrics.registry.contentType);
+      return services.metrics.registry.metrics();
+    },
+  );
+}

@@ -1,0 +1,30 @@
+import type { AccessTokens } from '../auth/access-tokens.ts';
+import type { SigningKeyring } from '../auth/signing-keys.ts';
+import type { TokenService } from '../auth/token-service.ts';
+import type { Config } from '../config/index.ts';
+import type { ConversationService } from '../conversations/conversation-service.ts';
+import type { SessionPool } from '../conversations/session-pool.ts';
+import type { Clock } from '../core/clock.ts';
+import type { KeyProvider } from '../crypto/key-provider.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Store } from '../store/port.ts';
+import type { EventBus } from '../sync/event-bus.ts';
+import type { TenantService } from '../tenants/tenant-service.ts';
+import type { AuthHooks } from './plugins/auth.ts';
+
+/** Everything routes may call, built once by `buildApp`. */
+export interface Services {
+  config: Config;
+  clock: Clock;
+  store: Store;
+  bus: EventBus;
+  keyProvider: KeyProvider;
+  keyring: SigningKeyring;
+  accessTokens: AccessTokens;
+  tokens: TokenService;
+  tenants: TenantService;
+  conversations: ConversationService;
+  sessions: SessionPool;
+  metrics: Metrics;
+  auth: AuthHooks;
+}

@@ -1,0 +1,112 @@
+/**
+ * Append-only migrations: the index + 1 is the schema version stored in
+ * `PRAGMA user_version`. Never edit a shipped entry; add a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: core tables
+  `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    private_jwk TEXT NOT NULL,
+    public_jwk TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    retired_at TEXT
+  ) STRICT;
+
+  -- Per-tenant data keys, stored only wrapped by a master key (ADR-008).
+  CREATE TABLE data_keys (
+    tenant_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    master_key_id TEXT NOT NULL,
+    wrapped BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, version)
+  ) STRICT;
+
+  CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE api_keys (
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    id TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT,
+    PRIMARY KEY (tenant_id, id)
+  ) STRICT;
+
+  CREATE TABLE refresh_families (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    revoked_at_ms INTEGER,
+    revoked_reason TEXT,
+    PRIMARY KEY (tenant_id, id)
+  ) STRICT;
+
+  CREATE TABLE refresh_tokens (
+    tenant_id TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    family_id TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    used_at_ms INTEGER,
+    PRIMARY KEY (tenant_id, hash)
+  ) STRICT;
+
+  CREATE TABLE conversations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    tenant_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    title TEXT,
+    metadata TEXT,
+    client_key TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    genesis_hash TEXT NOT NULL,
+    turn INTEGER NOT NULL DEFAULT 0,
+    head_hash TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    closed_at TEXT
+  ) STRICT;
+  CREATE INDEX conversations_by_subject ON conversations (tenant_id, subject, seq);
+  CREATE INDEX conversations_by_tenant ON conversations (tenant_id, seq);
+
+  -- (conversation_id, number) is the primary key: of two racing writers of
+  -- the same turn number exactly one can commit.
+  CREATE TABLE turns (
+    conversation_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    tenant_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    content BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, number)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE idempotency_keys (
+    conversation_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    tenant_id TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    turn_number INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, key)
+  ) STRICT, WITHOUT ROWID;
+  `,
+];
