@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyServerOptions, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { type Config, configWith } from '../../src/config/index.ts';
+import { FakeClock } from '../../src/core/clock.ts';
+import { createLocalKeyProvider } from '../../src/crypto/local-key-provider.ts';
+import { buildApp, type ContinuumApp } from '../../src/server/app.ts';
+import { MASTER_KEY_FILE, SQLITE_FILE } from '../../src/server/runtime.ts';
+import { createSqliteStore } from '../../src/store/adapters/sqlite/sqlite-store.ts';
+
+export const ADMIN_TOKEN = 'test-operator-token-0123456789';
+
+export interface TestAppOptions {
+  /** Share a data dir (database file and master key) with another instance. */
+  dataDir?: string;
+  clock?: FakeClock;
+  config?: Partial<Record<keyof Config, unknown>>;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface TestApp extends ContinuumApp {
+  clock: FakeClock;
+  dataDir: string;
+  dbFile: string;
+  /** Call the app in-process (no port). */
+  request(options: RequestOptions): Promise<LightMyRequestResponse>;
+  createTenant(name?: string): Promise<{ tenantId: string; apiKey: string }>;
+  token(apiKey: string, subject: string, scope?: 'conversations' | 'admin'): Promise<TokenPair>;
+  close(): Promise<void>;
+}
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  refresh_expires_in: number;
+  scope: string;
+  token_type: string;
+}
+
+export interface RequestOptions {
+  method: InjectOptions['method'];
+  url: string;
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+let tenantCounter = 0;
+
+/**
+ * A real app on a real SQLite file and a real local master key in a temp
+ * dir, with a fake clock. Nothing is mocked.
+ */
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const ownsDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'continuum-test-'));
+  const clock = options.clock ?? new FakeClock(Date.UTC(2026, 10, 25, 8, 0, 0));
+  const config = configWith({
+    dataDir,
+    rateLimitPerTenant: 0,
+    rateLimitPerSubject: 0,
+    logLevel: 'silent',
+    ...options.config,
+  });
+  const dbFile = path.join(dataDir, SQLITE_FILE);
+  const store = createSqliteStore({ filename: dbFile });
+  await store.migrate();
+  const keyProvider = await createLocalKeyProvider({ keyFile: path.join(dataDir, MASTER_KEY_FILE) });
+  const built = await buildApp(config, {
+    store,
+    keyProvider,
+    adminToken: ADMIN_TOKEN,
+    clock,
+    logger: options.logger ?? false,
+  });
+
+  const request = (o: RequestOptions) =>
+    built.app.inject({
+      method: o.method,
+      url: o.url,
+      headers: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...o.headers },
+      ...(o.body === undefined ? {} : { payload: o.body as InjectOptions['payload'] }),
+    });
+
+  return {
+    ...built,
+    clock,
+    dataDir,
+    dbFile,
+    request,
+    async createTenant(name = `tenant-${process.pid}-${++tenantCounter}`) {
+      const res = await request({ method: 'POST', url: '/v1/admin/tenants', token: ADMIN_TOKEN, body: { name } });
+      if (res.statusCode !== 201) throw new Error(`createTenant: ${res.statusCode} ${res.body}`);
+      return res.json() as { tenantId: string; apiKey: string };
+    },
+    async token(apiKey, subject, scope = 'conversations') {
+      const res = await request({
+        method: 'POST',
+        url: '/v1/auth/token',
+        body: { grant_type: 'api_key', api_key: apiKey, subject, scope },
+      });
+      if (res.statusCode !== 200) throw new Error(`token: ${res.statusCode} ${res.body}`);
+      return res.json() as TokenPair;
+    },
+    async close() {
+      await built.app.close();
+      await store.close();
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A temp dir for tests that share one between app instances. */
+export function tempDataDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'continuum-test-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
