@@ -9,4 +9,6 @@ export interface Principal {
   tokenId: string;
   /** The refresh family the token was issued in. */
   familyId: string;
+  /** The client address of the current request, for the audit trail. */
+  ip?: string;
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import type { AuditEventInput } from '../audit/event.ts';
+import { systemActor } from '../audit/events.ts';
 import type { Clock } from '../core/clock.ts';
-import type { SigningKeyRecord, Store } from '../store/port.ts';
+import type { AuditBatch, SigningKeyRecord, Store } from '../store/port.ts';
 
 export interface LoadedKey {
   kid: string;
@@ -33,7 +35,8 @@ export class SigningKeyring {
   async init(): Promise<void> {
     await this.reload();
     if (this.#active === null) {
-      await this.#store.insertSigningKey(await this.#generate());
+      const key = await this.#generate();
+      await this.#store.insertSigningKey(key, null, this.#rotationAudit(key.kid, null));
       await this.reload();
     }
   }
@@ -72,8 +75,8 @@ export class SigningKeyring {
   /** Make a new key the signer; the old one keeps verifying. Returns the new kid. */
   async rotate(): Promise<{ previous: string; current: string }> {
     const previous = this.active.kid;
-    await this.#store.insertSigningKey(await this.#generate());
-    await this.#store.retireSigningKey(previous, new Date(this.#clock.now()).toISOString());
+    const key = await this.#generate();
+    await this.#store.insertSigningKey(key, previous, this.#rotationAudit(key.kid, previous));
     await this.reload();
     return { previous, current: this.active.kid };
   }
@@ -81,6 +84,21 @@ export class SigningKeyring {
   /** The public JWK Set for `/.well-known/jwks.json`. */
   jwks(): { keys: JWK[] } {
     return { keys: [...this.#keys.values()].map((key) => key.publicJwk) };
+  }
+
+  #rotationAudit(kid: string, previous: string | null): AuditBatch<void> {
+    return {
+      at: new Date(this.#clock.now()),
+      events: () => [
+        {
+          action: 'signing_key.rotate',
+          actor: systemActor,
+          resource: { type: 'key', id: kid },
+          outcome: 'success',
+          detail: previous === null ? { first: true } : { previous: previous },
+        } as AuditEventInput,
+      ],
+    };
   }
 
   async #generate(): Promise<SigningKeyRecord> {

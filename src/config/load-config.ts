@@ -73,6 +73,18 @@ export const SETTINGS = {
     'KMS endpoint URL override (e.g. a VPC endpoint).',
     url('CONTINUUM_KMS_ENDPOINT', ['http:', 'https:']),
   ),
+  auditCheckpointEvery: spec(
+    'CONTINUUM_AUDIT_CHECKPOINT_EVERY',
+    100,
+    'Sign an audit checkpoint after this many events of a tenant written by one node.',
+    integer('CONTINUUM_AUDIT_CHECKPOINT_EVERY', 1, 1_000_000),
+  ),
+  auditCheckpointInterval: spec(
+    'CONTINUUM_AUDIT_CHECKPOINT_INTERVAL',
+    60,
+    'Or after this many seconds since the last checkpoint, at the next event.',
+    integer('CONTINUUM_AUDIT_CHECKPOINT_INTERVAL', 1, 86_400),
+  ),
   issuer: spec('CONTINUUM_ISSUER', 'continuum', 'JWT `iss` of access tokens.', text('CONTINUUM_ISSUER')),
   audience: spec('CONTINUUM_AUDIENCE', 'continuum-api', 'JWT `aud` of access tokens.', text('CONTINUUM_AUDIENCE')),
   accessTokenTtl: spec(

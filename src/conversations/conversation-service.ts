@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
+import type { AuditTrail } from '../audit/audit-trail.ts';
+import type { AuditEventInput } from '../audit/event.ts';
+import { conversationEvent, subjectActor } from '../audit/events.ts';
 import type { Principal } from '../auth/principal.ts';
 import { canonicalJson } from '../core/canonical-json.ts';
 import type { Clock } from '../core/clock.ts';
 import { asConversationId, type ConversationId, type Role, type TenantId } from '../core/types.ts';
 import type { TenantCipher } from '../crypto/data-keys.ts';
 import { AppError } from '../errors/index.ts';
-import type { ConversationRecord, Store } from '../store/port.ts';
+import type { AppendOutcome, ConversationRecord, Store } from '../store/port.ts';
 import type { EventBus } from '../sync/event-bus.ts';
 import { ChainVerifier } from './chain-verifier.ts';
+import { ConversationFields } from './conversation-views.ts';
 import { conversationId, randomClientKey } from './session-id.ts';
 import type { SessionPool } from './session-pool.ts';
 import { genesisHash, turnHash } from './turn-hash.ts';
@@ -19,6 +23,7 @@ export interface ConversationServiceOptions {
   bus: EventBus;
   cipher: TenantCipher;
   sessions: SessionPool;
+  audit: AuditTrail;
   /** The server-wide secret of the session-ID function (ADR-002). */
   sessionIdSecret: string;
   /** Most missed turns a 409 carries. */
@@ -44,23 +49,26 @@ const CONVERSATION_ID = /^cnv_[a-z2-7]{32}$/;
 /**
  * The turn engine: conversations and strictly ordered turns (ADR-002,
  * ADR-003). Owns access rules (a subject sees only its own conversations, an
- * admin token its whole tenant), the session pool, sealing and chain checks.
+ * admin token its whole tenant), the session pool, sealing, chain checks and
+ * the audit events of every read and write (ADR-007).
  */
 export class ConversationService {
   readonly #o: ConversationServiceOptions;
   readonly #chains: ChainVerifier;
+  readonly #fields: ConversationFields;
 
   constructor(options: ConversationServiceOptions) {
     if (options.sessionIdSecret.length < 32) throw new TypeError('ConversationService: sessionIdSecret is too short');
     this.#o = options;
     this.#chains = new ChainVerifier({ store: options.store, cipher: options.cipher });
+    this.#fields = new ConversationFields(options.cipher);
   }
 
   async create(
     principal: Principal,
     input: CreateConversationInput,
   ): Promise<{ created: boolean; conversation: ConversationView }> {
-    const { store, clock, cipher, sessions } = this.#o;
+    const { store, clock, cipher, sessions, audit } = this.#o;
     const tenantId = principal.tenantId;
     const now = clock.now();
     const startedAtMs = input.startedAt === undefined ? now : Date.parse(input.startedAt);
@@ -74,18 +82,28 @@ export class ConversationService {
     });
     sessions.touch(tenantId, id);
     await cipher.ensureLoaded(tenantId);
-    const seal = (field: string, value: string) =>
-      cipher.sealSync({ tenantId, conversationId: id, field }, value).toString('base64');
-    const { created, conversation } = await store.createConversation(tenantId, {
-      id,
-      subject: principal.subject,
-      title: input.title === undefined ? null : seal('title', input.title),
-      metadata: input.metadata === undefined ? null : { sealed: seal('metadata', JSON.stringify(input.metadata)) },
-      clientKey,
-      startedAt: new Date(startedAtMs).toISOString(),
-      createdAt: new Date(now).toISOString(),
-      genesisHash: genesisHash(id),
-    });
+    const actor = subjectActor(principal);
+    const { created, conversation } = await store.createConversation(
+      tenantId,
+      {
+        id,
+        subject: principal.subject,
+        title: input.title === undefined ? null : this.#fields.seal(tenantId, id, 'title', input.title),
+        metadata:
+          input.metadata === undefined
+            ? null
+            : { sealed: this.#fields.seal(tenantId, id, 'metadata', JSON.stringify(input.metadata)) },
+        clientKey,
+        startedAt: new Date(startedAtMs).toISOString(),
+        createdAt: new Date(now).toISOString(),
+        genesisHash: genesisHash(id),
+      },
+      audit.batch(tenantId, (result: { created: boolean; conversation: ConversationRecord }) => {
+        const own = result.conversation.tenantId === tenantId && result.conversation.subject === principal.subject;
+        if (result.created) return [conversationEvent('conversation.create', actor, id, 'success')];
+        return [conversationEvent('conversation.read', actor, id, own ? 'success' : 'denied')];
+      }),
+    );
     if (!created && (conversation.tenantId !== tenantId || conversation.subject !== principal.subject)) {
       throw new AppError(
         'conversation_conflict',
@@ -100,13 +118,16 @@ export class ConversationService {
         at: conversation.createdAt,
       });
     }
-    return { created, conversation: this.#view(conversation) };
+    return { created, conversation: this.#fields.view(conversation) };
   }
 
   async get(principal: Principal, id: string): Promise<ConversationView> {
-    const conversation = await this.#load(principal, id);
-    await this.#chains.verifyHead(conversation);
-    return this.#view(conversation);
+    const conversation = await this.#load(principal, id, 'conversation.read');
+    await this.#verified(principal, conversation, 'conversation.read');
+    await this.#o.audit.record(principal.tenantId, [
+      conversationEvent('conversation.read', subjectActor(principal), conversation.id, 'success'),
+    ]);
+    return this.#fields.view(conversation);
   }
 
   async list(principal: Principal, query: { limit: number; cursor?: string }) {
@@ -116,12 +137,31 @@ export class ConversationService {
       ...(principal.scope === 'admin' ? {} : { subject: principal.subject }),
     });
     await this.#o.cipher.ensureLoaded(principal.tenantId);
-    return { items: page.items.map((c) => this.#view(c)), nextCursor: page.nextCursor };
+    await this.#o.audit.record(principal.tenantId, [
+      {
+        action: 'conversation.list',
+        actor: subjectActor(principal),
+        resource: { type: 'conversation' },
+        outcome: 'success',
+        detail: { count: page.items.length },
+      },
+    ]);
+    return { items: page.items.map((c) => this.#fields.view(c)), nextCursor: page.nextCursor };
   }
 
   async close(principal: Principal, id: string): Promise<ConversationView> {
-    const conversation = await this.#load(principal, id);
-    const closed = await this.#o.store.closeConversation(principal.tenantId, conversation.id, this.#iso());
+    const conversation = await this.#load(principal, id, 'conversation.close');
+    const actor = subjectActor(principal);
+    const closed = await this.#o.store.closeConversation(
+      principal.tenantId,
+      conversation.id,
+      this.#iso(),
+      this.#o.audit.batch(principal.tenantId, () => [
+        conversationEvent('conversation.close', actor, conversation.id, 'success', {
+          alreadyClosed: conversation.status === 'closed',
+        }),
+      ]),
+    );
     if (!closed) throw new AppError('not_found', 'No such conversation');
     this.#o.sessions.release(principal.tenantId, conversation.id);
     if (conversation.status === 'open') {
@@ -133,7 +173,7 @@ export class ConversationService {
         at: closed.closedAt ?? this.#iso(),
       });
     }
-    return this.#view(closed);
+    return this.#fields.view(closed);
   }
 
   /**
@@ -147,36 +187,41 @@ export class ConversationService {
   ): Promise<{ replayed: boolean; turn: TurnView; conversation: ConversationView }> {
     const { store, cipher } = this.#o;
     const tenantId = principal.tenantId;
-    const conversation = await this.#load(principal, id);
+    const conversation = await this.#load(principal, id, 'turn.append');
     this.#o.sessions.touch(tenantId, conversation.id);
-    await this.#chains.verifyHead(conversation);
+    await this.#verified(principal, conversation, 'turn.append');
     const createdAt = this.#iso();
-    const outcome = await store.appendTurn(tenantId, {
-      conversationId: conversation.id,
-      expectedTurn: input.expectedTurn,
-      missedLimit: this.#o.missedLimit ?? 100,
-      ...(input.idempotencyKey === undefined
-        ? {}
-        : { idempotency: { key: input.idempotencyKey, requestHash: requestHash(input), createdAt } }),
-      build: (number, prevHash) => ({
+    const actor = subjectActor(principal);
+    const outcome = await store.appendTurn(
+      tenantId,
+      {
         conversationId: conversation.id,
-        number,
-        role: input.role,
-        content: cipher.sealSync(
-          { tenantId, conversationId: conversation.id, field: 'turn', turn: number },
-          input.content,
-        ),
-        createdAt,
-        prevHash,
-        hash: turnHash(prevHash, {
+        expectedTurn: input.expectedTurn,
+        missedLimit: this.#o.missedLimit ?? 100,
+        ...(input.idempotencyKey === undefined
+          ? {}
+          : { idempotency: { key: input.idempotencyKey, requestHash: requestHash(input), createdAt } }),
+        build: (number, prevHash) => ({
           conversationId: conversation.id,
           number,
           role: input.role,
-          content: input.content,
+          content: cipher.sealSync(
+            { tenantId, conversationId: conversation.id, field: 'turn', turn: number },
+            input.content,
+          ),
           createdAt,
+          prevHash,
+          hash: turnHash(prevHash, {
+            conversationId: conversation.id,
+            number,
+            role: input.role,
+            content: input.content,
+            createdAt,
+          }),
         }),
-      }),
-    });
+      },
+      this.#o.audit.batch(tenantId, (result: AppendOutcome) => appendAudit(result, actor, conversation.id)),
+    );
     switch (outcome.kind) {
       case 'appended': {
         const { turn } = outcome;
@@ -193,31 +238,27 @@ export class ConversationService {
         return {
           replayed: false,
           turn: { number: turn.number, role: turn.role, content: input.content, createdAt, hash: turn.hash },
-          conversation: this.#view(outcome.conversation),
+          conversation: this.#fields.view(outcome.conversation),
         };
       }
       case 'replayed': {
-        const [turn] = await this.#readTurns(tenantId, conversation.id, outcome.turnNumber - 1, 1);
+        const [turn] = await this.#readTurns(tenantId, conversation, outcome.turnNumber - 1, 1);
         if (!turn) throw new AppError('state_corrupt', `Turn ${outcome.turnNumber} of an idempotent append is missing`);
-        return { replayed: true, turn, conversation: this.#view(outcome.conversation) };
+        return { replayed: true, turn, conversation: this.#fields.view(outcome.conversation) };
       }
       case 'conflict': {
-        const anchor = input.expectedTurn;
+        const after = input.expectedTurn;
         const missed =
           outcome.missed.length === 0
             ? []
-            : await this.#readTurns(tenantId, conversation.id, anchor, outcome.missed.length);
-        throw new AppError(
-          'turn_conflict',
-          `The conversation is at turn ${outcome.currentTurn}, not ${input.expectedTurn}`,
-          {
-            extras: {
-              currentTurn: outcome.currentTurn,
-              missed,
-              ...(outcome.currentTurn - Math.max(0, anchor) > missed.length ? { missedTruncated: true } : {}),
-            },
+            : await this.#readTurns(tenantId, conversation, after, outcome.missed.length);
+        throw new AppError('turn_conflict', `The conversation is at turn ${outcome.currentTurn}, not ${after}`, {
+          extras: {
+            currentTurn: outcome.currentTurn,
+            missed,
+            ...(outcome.currentTurn - Math.max(0, after) > missed.length ? { missedTruncated: true } : {}),
           },
-        );
+        });
       }
       case 'idempotency_mismatch':
         throw new AppError('idempotency_key_reused', 'This Idempotency-Key was already used for a different request');
@@ -229,57 +270,56 @@ export class ConversationService {
   }
 
   async listTurns(principal: Principal, id: string, after: number, limit: number): Promise<TurnView[]> {
-    const conversation = await this.#load(principal, id);
+    const conversation = await this.#load(principal, id, 'turn.read');
     this.#o.sessions.touch(principal.tenantId, conversation.id);
-    await this.#chains.verifyHead(conversation);
-    return this.#readTurns(principal.tenantId, conversation.id, after, limit);
+    await this.#verified(principal, conversation, 'turn.read');
+    const turns = await this.#readTurns(principal.tenantId, conversation, after, limit);
+    await this.#o.audit.record(principal.tenantId, [
+      conversationEvent('turn.read', subjectActor(principal), conversation.id, 'success', {
+        after,
+        count: turns.length,
+      }),
+    ]);
+    return turns;
   }
 
   /** Turns after `after`, each checked against its predecessor's hash. */
-  async #readTurns(tenantId: TenantId, id: ConversationId, after: number, limit: number): Promise<TurnView[]> {
-    await this.#o.cipher.ensureLoaded(tenantId);
+  async #readTurns(tenantId: TenantId, c: ConversationRecord, after: number, limit: number): Promise<TurnView[]> {
     if (after <= 0) {
-      const conversation = await this.#o.store.getConversation(tenantId, id);
-      if (!conversation) throw new AppError('not_found', 'No such conversation');
-      const rows = await this.#o.store.listTurns(tenantId, id, 0, limit);
-      return this.#chains.openRange(tenantId, rows, conversation.genesisHash);
+      const rows = await this.#o.store.listTurns(tenantId, c.id, 0, limit);
+      return this.#chains.openRange(tenantId, rows, c.genesisHash);
     }
-    const rows = await this.#o.store.listTurns(tenantId, id, after - 1, limit + 1);
-    const [anchor, ...served] = rows;
+    const [anchor, ...served] = await this.#o.store.listTurns(tenantId, c.id, after - 1, limit + 1);
     if (!anchor || anchor.number !== after) return [];
     return this.#chains.openRange(tenantId, served, anchor.hash);
   }
 
-  async #load(principal: Principal, id: string): Promise<ConversationRecord> {
+  /** Check the chain; a failure is audited before it is reported. */
+  async #verified(principal: Principal, conversation: ConversationRecord, action: string): Promise<void> {
+    try {
+      await this.#chains.verifyHead(conversation);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'state_corrupt') {
+        await this.#o.audit.record(principal.tenantId, [
+          conversationEvent(action, subjectActor(principal), conversation.id, 'failure', { reason: 'state_corrupt' }),
+        ]);
+      }
+      throw error;
+    }
+  }
+
+  async #load(principal: Principal, id: string, action: string): Promise<ConversationRecord> {
     if (!CONVERSATION_ID.test(id)) throw new AppError('not_found', 'No such conversation');
     const conversation = await this.#o.store.getConversation(principal.tenantId, asConversationId(id));
-    // Another subject's conversation answers exactly like a missing one (ADR-009).
+    // Another subject's conversation answers exactly like a missing one (ADR-009), and the attempt is audited.
     if (!conversation || (principal.scope !== 'admin' && conversation.subject !== principal.subject)) {
+      await this.#o.audit.record(principal.tenantId, [
+        conversationEvent(action, subjectActor(principal), id, 'denied'),
+      ]);
       throw new AppError('not_found', 'No such conversation');
     }
     await this.#o.cipher.ensureLoaded(principal.tenantId);
     return conversation;
-  }
-
-  #view(c: ConversationRecord): ConversationView {
-    const open = (field: string, sealed: string) =>
-      this.#o.cipher.openSync({ tenantId: c.tenantId, conversationId: c.id, field }, Buffer.from(sealed, 'base64'));
-    const sealedMetadata = c.metadata?.['sealed'];
-    return {
-      id: c.id,
-      tenantId: c.tenantId,
-      subject: c.subject,
-      title: c.title === null ? null : open('title', c.title),
-      metadata:
-        typeof sealedMetadata === 'string'
-          ? (JSON.parse(open('metadata', sealedMetadata)) as Record<string, unknown>)
-          : null,
-      startedAt: c.startedAt,
-      createdAt: c.createdAt,
-      turn: c.turn,
-      status: c.status,
-      closedAt: c.closedAt,
-    };
   }
 
   #iso(): string {
@@ -291,4 +331,25 @@ function requestHash(input: AppendTurnInput): string {
   return createHash('sha256')
     .update(canonicalJson({ role: input.role, content: input.content, expectedTurn: input.expectedTurn }))
     .digest('hex');
+}
+
+function appendAudit(outcome: AppendOutcome, actor: AuditEventInput['actor'], id: ConversationId): AuditEventInput[] {
+  switch (outcome.kind) {
+    case 'appended':
+      return [conversationEvent('turn.append', actor, id, 'success', { turn: outcome.turn.number })];
+    case 'replayed':
+      return [conversationEvent('turn.append', actor, id, 'success', { turn: outcome.turnNumber, replayed: true })];
+    case 'conflict':
+      return [
+        conversationEvent('turn.append', actor, id, 'failure', {
+          reason: 'turn_conflict',
+          currentTurn: outcome.currentTurn,
+        }),
+      ];
+    case 'idempotency_mismatch':
+    case 'closed':
+      return [conversationEvent('turn.append', actor, id, 'failure', { reason: outcome.kind })];
+    case 'not_found':
+      return [];
+  }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { AuditTrail } from '../audit/audit-trail.ts';
 import { AccessTokens } from '../auth/access-tokens.ts';
 import { SigningKeyring } from '../auth/signing-keys.ts';
 import { TokenService } from '../auth/token-service.ts';
@@ -67,6 +68,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
 
   const keyring = new SigningKeyring({ store, clock });
   await keyring.init();
+  const audit = new AuditTrail({
+    store,
+    clock,
+    keyring,
+    checkpointEvery: config.auditCheckpointEvery,
+    checkpointIntervalMs: config.auditCheckpointInterval * 1000,
+  });
   const accessTokens = new AccessTokens({
     keyring,
     clock,
@@ -79,6 +87,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     store,
     clock,
     accessTokens,
+    audit,
     refreshTtlSeconds: config.refreshTokenTtl,
     familyTtlSeconds: config.refreshFamilyTtl,
   });
@@ -100,8 +109,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     keyring,
     accessTokens,
     tokens,
-    tenants: new TenantService({ store, clock }),
-    conversations: new ConversationService({ store, clock, bus, cipher, sessions, sessionIdSecret }),
+    audit,
+    tenants: new TenantService({ store, clock, audit }),
+    conversations: new ConversationService({ store, clock, bus, cipher, sessions, audit, sessionIdSecret }),
     sessions,
     metrics,
     auth: createAuthHooks({
@@ -166,6 +176,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   registerAuthRoutes(app, services);
   registerAdminRoutes(app, services);
   registerConversationRoutes(app, services);
+  audit.setLogger(app.log);
   await app.ready();
   return { app, services };
 }

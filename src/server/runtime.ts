@@ -1,6 +1,9 @@
 import path from 'node:path';
+import { AuditTrail } from '../audit/audit-trail.ts';
 import { resolveAdminToken } from '../auth/admin-token.ts';
+import { SigningKeyring } from '../auth/signing-keys.ts';
 import type { Config } from '../config/index.ts';
+import { systemClock } from '../core/clock.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { createKmsKeyProvider } from '../crypto/kms-key-provider.ts';
 import { createLocalKeyProvider } from '../crypto/local-key-provider.ts';
@@ -37,3 +40,24 @@ export async function openKeyProvider(config: Config): Promise<KeyProvider> {
 }
 
 export { resolveAdminToken };
+
+/** Store, signing keys and audit trail: what CLI commands that change state need. */
+export async function openCore(config: Config): Promise<{ store: Store; keyring: SigningKeyring; audit: AuditTrail }> {
+  const store = openStore(config);
+  try {
+    await store.migrate();
+    const keyring = new SigningKeyring({ store, clock: systemClock });
+    await keyring.init();
+    const audit = new AuditTrail({
+      store,
+      clock: systemClock,
+      keyring,
+      checkpointEvery: config.auditCheckpointEvery,
+      checkpointIntervalMs: config.auditCheckpointInterval * 1000,
+    });
+    return { store, keyring, audit };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

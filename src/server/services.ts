@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { AccessTokens } from '../auth/access-tokens.ts';
 import type { SigningKeyring } from '../auth/signing-keys.ts';
 import type { TokenService } from '../auth/token-service.ts';
@@ -22,6 +23,7 @@ export interface Services {
   keyring: SigningKeyring;
   accessTokens: AccessTokens;
   tokens: TokenService;
+  audit: AuditTrail;
   tenants: TenantService;
   conversations: ConversationService;
   sessions: SessionPool;

@@ -1,3 +1,5 @@
+import type { AuditCheckpoint } from '../audit/checkpoint.ts';
+import type { AuditEvent, AuditEventInput } from '../audit/event.ts';
 import type { ConversationId, Role, Scope, TenantId } from '../core/types.ts';
 import type { DataKeyRepository } from '../crypto/data-keys.ts';
 
@@ -19,14 +21,19 @@ export interface Store extends DataKeyRepository {
   getOrCreateSecret(name: string, create: () => string): Promise<string>;
 
   listSigningKeys(): Promise<SigningKeyRecord[]>;
-  insertSigningKey(record: SigningKeyRecord): Promise<void>;
-  retireSigningKey(kid: string, retiredAt: string): Promise<void>;
+  /** Add a signing key and retire `retireKid` (if given) in one step. */
+  insertSigningKey(record: SigningKeyRecord, retireKid: string | null, audit: AuditBatch<void>): Promise<void>;
 
-  createTenant(tenant: TenantRecord, apiKey: ApiKeyRecord): Promise<void>;
+  createTenant(tenant: TenantRecord, apiKey: ApiKeyRecord, audit: AuditBatch<void>): Promise<void>;
   getTenant(tenantId: TenantId): Promise<TenantRecord | null>;
   findApiKey(tenantId: TenantId, hash: string): Promise<ApiKeyRecord | null>;
 
-  createRefreshFamily(tenantId: TenantId, family: RefreshFamilyRecord, first: RefreshTokenRecord): Promise<void>;
+  createRefreshFamily(
+    tenantId: TenantId,
+    family: RefreshFamilyRecord,
+    first: RefreshTokenRecord,
+    audit: AuditBatch<void>,
+  ): Promise<void>;
   /**
    * Spend `oldHash` and store `next` in the same family, atomically. A token
    * already spent revokes its whole family (reason `reuse`) and reports `reused`.
@@ -36,26 +43,71 @@ export interface Store extends DataKeyRepository {
     oldHash: string,
     next: Omit<RefreshTokenRecord, 'familyId'>,
     nowMs: number,
+    audit: AuditBatch<RotateOutcome>,
   ): Promise<RotateOutcome>;
   getRefreshFamily(tenantId: TenantId, familyId: string): Promise<RefreshFamilyRecord | null>;
   /** Revoke the family `hash` belongs to; returns that family's id, or null if the token is unknown. */
-  revokeRefreshFamilyOf(tenantId: TenantId, hash: string, reason: string, atMs: number): Promise<string | null>;
+  revokeRefreshFamilyOf(
+    tenantId: TenantId,
+    hash: string,
+    reason: string,
+    atMs: number,
+    audit: AuditBatch<string | null>,
+  ): Promise<string | null>;
 
   /** Insert, or return the existing row with the same id (the caller checks its owner). */
   createConversation(
     tenantId: TenantId,
     record: NewConversation,
+    audit: AuditBatch<{ created: boolean; conversation: ConversationRecord }>,
   ): Promise<{ created: boolean; conversation: ConversationRecord }>;
   /** Looks up by id across the store: returns the row whatever its tenant, for collision checks only. */
   conversationOwner(id: ConversationId): Promise<{ tenantId: TenantId; subject: string } | null>;
   getConversation(tenantId: TenantId, id: ConversationId): Promise<ConversationRecord | null>;
   listConversations(tenantId: TenantId, query: ListConversationsQuery): Promise<Page<ConversationRecord>>;
-  closeConversation(tenantId: TenantId, id: ConversationId, closedAt: string): Promise<ConversationRecord | null>;
+  closeConversation(
+    tenantId: TenantId,
+    id: ConversationId,
+    closedAt: string,
+    audit: AuditBatch<ConversationRecord | null>,
+  ): Promise<ConversationRecord | null>;
 
   /** Append one turn if the conversation is still at `expectedTurn` (ADR-003). */
-  appendTurn(tenantId: TenantId, request: AppendTurnRequest): Promise<AppendOutcome>;
+  appendTurn(tenantId: TenantId, request: AppendTurnRequest, audit: AuditBatch<AppendOutcome>): Promise<AppendOutcome>;
   /** Turns with `number > after`, ascending, at most `limit`. */
   listTurns(tenantId: TenantId, id: ConversationId, after: number, limit: number): Promise<TurnRecord[]>;
+
+  /**
+   * Append events to the tenant's audit chain on their own (reads, refusals).
+   * Audit rows are append-only: the store refuses UPDATE and DELETE.
+   */
+  appendAudit(tenantId: TenantId, events: AuditEventInput[], at: Date): Promise<AuditHead | null>;
+  auditHead(tenantId: TenantId): Promise<AuditHead | null>;
+  /** Events with `seq > afterSeq`, ascending; `resourceId` narrows to one resource (e.g. a conversation). */
+  listAuditEvents(
+    tenantId: TenantId,
+    query: { afterSeq: number; limit: number; resourceId?: string },
+  ): Promise<AuditEvent[]>;
+  insertAuditCheckpoint(checkpoint: AuditCheckpoint): Promise<void>;
+  listAuditCheckpoints(tenantId: TenantId): Promise<AuditCheckpoint[]>;
+  /** Every tenant id that has an audit chain (including the system chain). */
+  listAuditTenants(): Promise<TenantId[]>;
+}
+
+/** The head of a tenant's audit chain. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * Audit events a mutating call writes in the same transaction as its change
+ * (ADR-007): `events` sees the call's outcome, so a refused write is audited
+ * as such.
+ */
+export interface AuditBatch<O> {
+  at: Date;
+  events(outcome: O): AuditEventInput[];
 }
 
 export interface SigningKeyRecord {

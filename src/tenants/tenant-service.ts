@@ -1,3 +1,5 @@
+import type { AuditTrail } from '../audit/audit-trail.ts';
+import type { AuditActor } from '../audit/event.ts';
 import { mintSecret, parseSecret, randomId } from '../auth/secrets.ts';
 import type { Clock } from '../core/clock.ts';
 import { asTenantId, type TenantId } from '../core/types.ts';
@@ -10,13 +12,15 @@ export const TENANT_NAME = /^[a-z0-9][a-z0-9-]{1,62}$/;
 export class TenantService {
   readonly #store: Store;
   readonly #clock: Clock;
+  readonly #audit: AuditTrail;
 
-  constructor(options: { store: Store; clock: Clock }) {
+  constructor(options: { store: Store; clock: Clock; audit: AuditTrail }) {
     this.#store = options.store;
     this.#clock = options.clock;
+    this.#audit = options.audit;
   }
 
-  async create(name: string): Promise<{ tenantId: TenantId; name: string; apiKey: string }> {
+  async create(actor: AuditActor, name: string): Promise<{ tenantId: TenantId; name: string; apiKey: string }> {
     if (!TENANT_NAME.test(name)) {
       throw new AppError(
         'invalid_request',
@@ -26,9 +30,14 @@ export class TenantService {
     const tenantId = asTenantId(randomId('tnt'));
     const apiKey = mintSecret('ck', tenantId);
     const createdAt = new Date(this.#clock.now()).toISOString();
+    const keyId = randomId('key');
     await this.#store.createTenant(
       { id: tenantId, name, createdAt },
-      { id: randomId('key'), tenantId, hash: parseSecret('ck', apiKey)!.hash, createdAt, revokedAt: null },
+      { id: keyId, tenantId, hash: parseSecret('ck', apiKey)!.hash, createdAt, revokedAt: null },
+      this.#audit.batch(tenantId, () => [
+        { action: 'tenant.create', actor, resource: { type: 'tenant', id: tenantId }, outcome: 'success' },
+        { action: 'api_key.create', actor, resource: { type: 'api_key', id: keyId }, outcome: 'success' },
+      ]),
     );
     return { tenantId, name, apiKey };
   }

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import { operatorActor } from '../../audit/events.ts';
 import { loadConfig } from '../../config/index.ts';
 import { systemClock } from '../../core/clock.ts';
-import { openStore } from '../../server/runtime.ts';
+import { openCore } from '../../server/runtime.ts';
 import { TenantService } from '../../tenants/tenant-service.ts';
 import { type CliIo, UsageError } from '../io.ts';
 
@@ -22,10 +23,12 @@ export async function tenants(args: string[], io: CliIo): Promise<number> {
     strict: true,
   });
   if (!values.name) throw new UsageError('--name is required');
-  const store = openStore(loadConfig(io.env));
+  const { store, audit } = await openCore(loadConfig(io.env));
   try {
-    await store.migrate();
-    const created = await new TenantService({ store, clock: systemClock }).create(values.name);
+    const created = await new TenantService({ store, clock: systemClock, audit }).create(
+      operatorActor(),
+      values.name,
+    );
     if (values.json) io.out(JSON.stringify(created));
     else
       io.out(

@@ -37,9 +37,10 @@ function bearer(request: FastifyRequest): string {
  * without the token.
  */
 export function createAuthHooks(options: AuthHooksOptions) {
-  const fail = (request: FastifyRequest, error: AppError, reason: string): never => {
+  const fail = async (request: FastifyRequest, error: AppError, reason: string): Promise<never> => {
     options.metrics.authFailures.inc({ reason });
     request.log.warn({ reason, ip: request.ip }, 'authentication failed');
+    await options.tokens.recordFailure(reason, request.ip);
     throw error;
   };
   return {
@@ -49,10 +50,10 @@ export function createAuthHooks(options: AuthHooksOptions) {
         principal = await options.accessTokens.verify(bearer(request));
         await options.tokens.assertFamilyActive(principal);
       } catch (error) {
-        if (error instanceof AppError) fail(request, error, error.code);
+        if (error instanceof AppError) return fail(request, error, error.code);
         throw error;
       }
-      request.principal = principal;
+      request.principal = { ...principal, ip: request.ip };
       options.tenantLimiter.take(principal.tenantId, 'tenant');
       options.subjectLimiter.take(`${principal.tenantId}\u0000${principal.subject}`, 'subject');
     },
@@ -64,7 +65,7 @@ export function createAuthHooks(options: AuthHooksOptions) {
         return fail(request, error as AppError, 'operator_missing');
       }
       if (!secretsEqual(token, options.adminToken)) {
-        fail(request, new AppError('token_invalid', 'This route needs the operator token'), 'operator_invalid');
+        return fail(request, new AppError('token_invalid', 'This route needs the operator token'), 'operator_invalid');
       }
     },
   };

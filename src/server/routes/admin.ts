@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
+import { operatorActor } from '../../audit/events.ts';
 import * as S from '../schemas.ts';
 import type { Services } from '../services.ts';
 
@@ -21,7 +22,10 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
       },
     },
     async (request, reply) => {
-      const created = await services.tenants.create((request.body as Static<typeof S.CreateTenantRequest>).name);
+      const created = await services.tenants.create(
+        operatorActor(request.ip),
+        (request.body as Static<typeof S.CreateTenantRequest>).name,
+      );
       reply.header('cache-control', 'no-store');
       return reply.status(201).send(created);
     },

@@ -27,13 +27,18 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
           if (!body.api_key || !body.subject || body.refresh_token !== undefined) {
             throw new AppError('invalid_request', 'The api_key grant takes api_key, subject and optionally scope');
           }
-          const { response } = await tokens.grantApiKey(body.api_key, body.subject, body.scope ?? 'conversations');
+          const { response } = await tokens.grantApiKey(
+            body.api_key,
+            body.subject,
+            body.scope ?? 'conversations',
+            request.ip,
+          );
           return response;
         }
         if (!body.refresh_token || body.api_key !== undefined || body.subject !== undefined) {
           throw new AppError('invalid_request', 'The refresh_token grant takes only refresh_token');
         }
-        const { response } = await tokens.grantRefresh(body.refresh_token);
+        const { response } = await tokens.grantRefresh(body.refresh_token, request.ip);
         return response;
       } catch (error) {
         if (error instanceof AppError && error.status === 401) {
@@ -60,7 +65,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       },
     },
     async (request) => {
-      await tokens.revoke((request.body as Static<typeof S.RevokeRequest>).token);
+      await tokens.revoke((request.body as Static<typeof S.RevokeRequest>).token, request.ip);
       return { revoked: true };
     },
   );

@@ -109,4 +109,41 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (conversation_id, key)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 2: the audit trail (ADR-007): a per-tenant hash chain the database refuses to change
+  `
+  CREATE TABLE audit_events (
+    tenant_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT,
+    outcome TEXT NOT NULL,
+    detail TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, seq)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX audit_events_by_resource ON audit_events (tenant_id, resource_id, seq);
+
+  CREATE TABLE audit_checkpoints (
+    tenant_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    at TEXT NOT NULL,
+    kid TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, seq)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+  BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+  CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+  BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+  CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+  CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+  `,
 ];

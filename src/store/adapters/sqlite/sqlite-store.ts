@@ -1,7 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ConversationId, TenantId } from '../../../core/types.ts';
+import type { AuditCheckpoint } from '../../../audit/checkpoint.ts';
+import type { AuditEvent, AuditEventInput } from '../../../audit/event.ts';
+import { SYSTEM_TENANT as SYSTEM_CHAIN } from '../../../audit/event.ts';
+import { dataKeyRewrapped } from '../../../audit/events.ts';
+import { asTenantId, type ConversationId, type TenantId } from '../../../core/types.ts';
 import type { DataKeyRecord } from '../../../crypto/data-keys.ts';
 import { AppError } from '../../../errors/index.ts';
 import { storeUnavailable } from '../../errors.ts';
@@ -9,6 +13,8 @@ import type {
   ApiKeyRecord,
   AppendOutcome,
   AppendTurnRequest,
+  AuditBatch,
+  AuditHead,
   ConversationRecord,
   ListConversationsQuery,
   NewConversation,
@@ -21,6 +27,7 @@ import type {
   TenantRecord,
   TurnRecord,
 } from '../../port.ts';
+import { type AuditQueries, type AuditRow, prepareAuditQueries, toAuditEvent, toCheckpoint } from './audit-rows.ts';
 import {
   type ConversationRow,
   decodeCursor,
@@ -65,6 +72,7 @@ class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
   #queries: Queries | null = null;
+  #auditQueries: AuditQueries | null = null;
 
   constructor(options: SqliteStoreOptions) {
     if (options.filename !== ':memory:') mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true });
@@ -82,6 +90,20 @@ class SqliteStore implements Store {
   get #q(): Queries {
     if (this.#queries === null) throw new TypeError('SqliteStore: call migrate() before using the store');
     return this.#queries;
+  }
+
+  get #audit(): AuditQueries {
+    if (this.#auditQueries === null) throw new TypeError('SqliteStore: call migrate() before using the store');
+    return this.#auditQueries;
+  }
+
+  /** Run `fn` and write its audit events in one `BEGIN IMMEDIATE` transaction. */
+  #audited<T>(operation: string, tenantId: string, audit: AuditBatch<T>, fn: () => T): T {
+    return this.#write(operation, () => {
+      const outcome = fn();
+      this.#audit.append(tenantId, audit.events(outcome), audit.at);
+      return outcome;
+    });
   }
 
   /** Run `fn` in a `BEGIN IMMEDIATE` transaction, wrapping driver errors. */
@@ -113,6 +135,7 @@ class SqliteStore implements Store {
       return { from, to: MIGRATIONS.length };
     });
     this.#queries = prepareQueries(this.#db);
+    this.#auditQueries = prepareAuditQueries(this.#db);
     return result;
   }
 
@@ -135,8 +158,8 @@ class SqliteStore implements Store {
     return this.#read('listSigningKeys', () => this.#q.listSigningKeys.all().map((row) => toSigningKey(row as never)));
   }
 
-  async insertSigningKey(record: SigningKeyRecord): Promise<void> {
-    this.#write('insertSigningKey', () =>
+  async insertSigningKey(record: SigningKeyRecord, retireKid: string | null, audit: AuditBatch<void>): Promise<void> {
+    this.#audited('insertSigningKey', SYSTEM_CHAIN, audit, () => {
       this.#q.insertSigningKey.run(
         record.kid,
         record.alg,
@@ -144,12 +167,9 @@ class SqliteStore implements Store {
         record.publicJwk,
         record.createdAt,
         record.retiredAt,
-      ),
-    );
-  }
-
-  async retireSigningKey(kid: string, retiredAt: string): Promise<void> {
-    this.#write('retireSigningKey', () => this.#q.retireSigningKey.run(retiredAt, kid));
+      );
+      if (retireKid !== null) this.#q.retireSigningKey.run(record.createdAt, retireKid);
+    });
   }
 
   async listDataKeys(tenantId: string): Promise<DataKeyRecord[]> {
@@ -184,11 +204,14 @@ class SqliteStore implements Store {
     expectedMasterKeyId: string,
     next: { masterKeyId: string; wrapped: Buffer },
   ): Promise<boolean> {
-    return this.#write(
-      'rewrapDataKey',
-      () =>
-        this.#q.rewrapDataKey.run(next.masterKeyId, next.wrapped, tenantId, version, expectedMasterKeyId).changes === 1,
-    );
+    return this.#write('rewrapDataKey', () => {
+      const changed =
+        this.#q.rewrapDataKey.run(next.masterKeyId, next.wrapped, tenantId, version, expectedMasterKeyId).changes === 1;
+      if (changed) {
+        this.#audit.append(tenantId, [dataKeyRewrapped(version, expectedMasterKeyId, next.masterKeyId)], new Date());
+      }
+      return changed;
+    });
   }
 
   async listTenantsWithDataKeys(): Promise<string[]> {
@@ -198,8 +221,8 @@ class SqliteStore implements Store {
     return rows.map((row) => row.tenant_id);
   }
 
-  async createTenant(tenant: TenantRecord, apiKey: ApiKeyRecord): Promise<void> {
-    this.#write('createTenant', () => {
+  async createTenant(tenant: TenantRecord, apiKey: ApiKeyRecord, audit: AuditBatch<void>): Promise<void> {
+    this.#audited('createTenant', tenant.id, audit, () => {
       if (this.#q.getTenantByName.get(tenant.name)) {
         throw new AppError('invalid_request', `A tenant named ${JSON.stringify(tenant.name)} already exists`);
       }
@@ -218,8 +241,13 @@ class SqliteStore implements Store {
     return row ? toApiKey(row as never) : null;
   }
 
-  async createRefreshFamily(tenantId: TenantId, family: RefreshFamilyRecord, first: RefreshTokenRecord): Promise<void> {
-    this.#write('createRefreshFamily', () => {
+  async createRefreshFamily(
+    tenantId: TenantId,
+    family: RefreshFamilyRecord,
+    first: RefreshTokenRecord,
+    audit: AuditBatch<void>,
+  ): Promise<void> {
+    this.#audited('createRefreshFamily', tenantId, audit, () => {
       this.#q.insertFamily.run(
         tenantId,
         family.id,
@@ -237,8 +265,9 @@ class SqliteStore implements Store {
     oldHash: string,
     next: Omit<RefreshTokenRecord, 'familyId'>,
     nowMs: number,
+    audit: AuditBatch<RotateOutcome>,
   ): Promise<RotateOutcome> {
-    return this.#write('rotateRefreshToken', () => {
+    return this.#audited('rotateRefreshToken', tenantId, audit, (): RotateOutcome => {
       const token = this.#q.getRefreshToken.get(tenantId, oldHash) as
         | { family_id: string; expires_at_ms: number; used_at_ms: number | null }
         | undefined;
@@ -264,8 +293,14 @@ class SqliteStore implements Store {
     return row ? toFamily(row as FamilyRow) : null;
   }
 
-  async revokeRefreshFamilyOf(tenantId: TenantId, hash: string, reason: string, atMs: number): Promise<string | null> {
-    return this.#write('revokeRefreshFamilyOf', () => {
+  async revokeRefreshFamilyOf(
+    tenantId: TenantId,
+    hash: string,
+    reason: string,
+    atMs: number,
+    audit: AuditBatch<string | null>,
+  ): Promise<string | null> {
+    return this.#audited('revokeRefreshFamilyOf', tenantId, audit, () => {
       const token = this.#q.getRefreshToken.get(tenantId, hash) as { family_id: string } | undefined;
       if (!token) return null;
       this.#q.revokeFamily.run(atMs, reason, tenantId, token.family_id);
@@ -276,8 +311,9 @@ class SqliteStore implements Store {
   async createConversation(
     tenantId: TenantId,
     record: NewConversation,
+    audit: AuditBatch<{ created: boolean; conversation: ConversationRecord }>,
   ): Promise<{ created: boolean; conversation: ConversationRecord }> {
-    return this.#write('createConversation', () => {
+    return this.#audited('createConversation', tenantId, audit, () => {
       const existing = this.#q.getConversationAnyTenant.get(record.id) as ConversationRow | undefined;
       if (existing) return { created: false, conversation: toConversation(existing) };
       this.#q.insertConversation.run({
@@ -332,16 +368,21 @@ class SqliteStore implements Store {
     tenantId: TenantId,
     id: ConversationId,
     closedAt: string,
+    audit: AuditBatch<ConversationRecord | null>,
   ): Promise<ConversationRecord | null> {
-    return this.#write('closeConversation', () => {
+    return this.#audited('closeConversation', tenantId, audit, () => {
       this.#q.closeConversation.run(closedAt, tenantId, id);
       const row = this.#q.getConversation.get(tenantId, id) as ConversationRow | undefined;
       return row ? toConversation(row) : null;
     });
   }
 
-  async appendTurn(tenantId: TenantId, request: AppendTurnRequest): Promise<AppendOutcome> {
-    return this.#write('appendTurn', (): AppendOutcome => {
+  async appendTurn(
+    tenantId: TenantId,
+    request: AppendTurnRequest,
+    audit: AuditBatch<AppendOutcome>,
+  ): Promise<AppendOutcome> {
+    return this.#audited('appendTurn', tenantId, audit, (): AppendOutcome => {
       const q = this.#q;
       const row = q.getConversation.get(tenantId, request.conversationId) as ConversationRow | undefined;
       if (!row) return { kind: 'not_found' };
@@ -392,5 +433,42 @@ class SqliteStore implements Store {
   async listTurns(tenantId: TenantId, id: ConversationId, after: number, limit: number): Promise<TurnRecord[]> {
     const rows = this.#read('listTurns', () => this.#q.listTurnsOfTenant.all(tenantId, id, after, limit)) as TurnRow[];
     return rows.map(toTurn);
+  }
+
+  async appendAudit(tenantId: TenantId, events: AuditEventInput[], at: Date): Promise<AuditHead | null> {
+    return this.#write('appendAudit', () => this.#audit.append(tenantId, events, at));
+  }
+
+  async auditHead(tenantId: TenantId): Promise<AuditHead | null> {
+    const row = this.#read('auditHead', () => this.#audit.head.get(tenantId)) as AuditHead | undefined;
+    return row ?? null;
+  }
+
+  async listAuditEvents(
+    tenantId: TenantId,
+    query: { afterSeq: number; limit: number; resourceId?: string },
+  ): Promise<AuditEvent[]> {
+    const rows = this.#read('listAuditEvents', () =>
+      query.resourceId === undefined
+        ? this.#audit.list.all(tenantId, query.afterSeq, query.limit)
+        : this.#audit.listForResource.all(tenantId, query.resourceId, query.afterSeq, query.limit),
+    ) as AuditRow[];
+    return rows.map(toAuditEvent);
+  }
+
+  async insertAuditCheckpoint(cp: AuditCheckpoint): Promise<void> {
+    this.#write('insertAuditCheckpoint', () =>
+      this.#audit.insertCheckpoint.run(cp.tenantId, cp.seq, cp.hash, cp.at, cp.kid, cp.signature),
+    );
+  }
+
+  async listAuditCheckpoints(tenantId: TenantId): Promise<AuditCheckpoint[]> {
+    const rows = this.#read('listAuditCheckpoints', () => this.#audit.listCheckpoints.all(tenantId));
+    return (rows as Parameters<typeof toCheckpoint>[0][]).map(toCheckpoint);
+  }
+
+  async listAuditTenants(): Promise<TenantId[]> {
+    const rows = this.#read('listAuditTenants', () => this.#audit.tenants.all()) as { tenant_id: string }[];
+    return rows.map((row) => asTenantId(row.tenant_id));
   }
 }
