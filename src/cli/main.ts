@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/index.ts';
+import { audit, auditHelp } from './commands/audit.ts';
 import { keys, keysHelp } from './commands/keys.ts';
 import { migrate, migrateHelp } from './commands/migrate.ts';
 import { serve, serveHelp } from './commands/serve.ts';
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) 
   migrate: { help: migrateHelp, run: (_args, io) => migrate(io) },
   tenants: { help: tenantsHelp, run: tenants },
   keys: { help: keysHelp, run: keys },
+  audit: { help: auditHelp, run: audit },
 };
 
 export const mainHelp = `continuum <command> [options]
@@ -18,7 +20,8 @@ Commands:
   serve      start the HTTP server
   migrate    apply schema migrations
   tenants    create tenants and their API keys
-  keys       rotate signing keys
+  keys       rotate the master key (re-wrap data keys) or the signing key
+  audit      verify, report on and export the audit trail
 
 Run "continuum <command> --help" for a command's options. Settings come from
 CONTINUUM_* environment variables (see the README).

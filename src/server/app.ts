@@ -16,11 +16,13 @@ import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/port.ts';
 import { createMemoryEventBus, type EventBus } from '../sync/event-bus.ts';
 import { TenantService } from '../tenants/tenant-service.ts';
+import { collectAuditDeclarations, withAuditExtensions } from './plugins/audit-declarations.ts';
 import { createAuthHooks } from './plugins/auth.ts';
 import { registerProblemHandlers } from './plugins/problems.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
 import { TokenBucketLimiter } from './rate-limiter.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerConversationRoutes } from './routes/conversations.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
@@ -139,6 +141,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     trustProxy: false,
   });
   app.setValidatorCompiler(createValidatorCompiler());
+  const auditDeclarations = collectAuditDeclarations(app);
   registerProblemHandlers(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -168,6 +171,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
         },
       },
     },
+    transformObject: withAuditExtensions(auditDeclarations) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -176,6 +180,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   registerAuthRoutes(app, services);
   registerAdminRoutes(app, services);
   registerConversationRoutes(app, services);
+  registerAuditRoutes(app, services);
   audit.setLogger(app.log);
   await app.ready();
   return { app, services };

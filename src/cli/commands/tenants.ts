@@ -25,10 +25,7 @@ export async function tenants(args: string[], io: CliIo): Promise<number> {
   if (!values.name) throw new UsageError('--name is required');
   const { store, audit } = await openCore(loadConfig(io.env));
   try {
-    const created = await new TenantService({ store, clock: systemClock, audit }).create(
-      operatorActor(),
-      values.name,
-    );
+    const created = await new TenantService({ store, clock: systemClock, audit }).create(operatorActor(), values.name);
     if (values.json) io.out(JSON.stringify(created));
     else
       io.out(

@@ -12,6 +12,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
   app.post(
     '/v1/admin/tenants',
     {
+      config: { audit: ['tenant.create', 'api_key.create'] },
       onRequest: operator,
       schema: {
         tags: ['admin'],
@@ -34,6 +35,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
   app.post(
     '/v1/admin/signing-keys/rotate',
     {
+      config: { audit: ['signing_key.rotate'] },
       onRequest: operator,
       schema: {
         tags: ['admin'],

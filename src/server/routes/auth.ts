@@ -11,6 +11,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
   app.post(
     '/v1/auth/token',
     {
+      config: { audit: ['token.issue'] },
       schema: {
         tags: ['auth'],
         summary: 'Issue a token pair (api_key grant) or rotate one (refresh_token grant)',
@@ -58,6 +59,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
   app.post(
     '/v1/auth/revoke',
     {
+      config: { audit: ['token.revoke'] },
       schema: {
         tags: ['auth'],
         summary: 'Revoke a refresh token and its whole family (RFC 7009: unknown tokens also answer 200)',
@@ -72,7 +74,10 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
 
   app.get(
     '/.well-known/jwks.json',
-    { schema: { tags: ['auth'], summary: 'Public keys that verify access tokens' } },
+    {
+      config: { audit: [] },
+      schema: { tags: ['auth'], summary: 'Public keys that verify access tokens' },
+    },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
       return keyring.jwks();

@@ -15,6 +15,7 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
   app.post(
     '/v1/conversations',
     {
+      config: { audit: ['conversation.create'] },
       onRequest: user,
       preValidation: async (request) => {
         request.body ??= {};
@@ -38,6 +39,7 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
   app.get(
     '/v1/conversations',
     {
+      config: { audit: ['conversation.list'] },
       onRequest: user,
       schema: {
         tags: ['conversations'],
@@ -59,6 +61,7 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
   app.get(
     '/v1/conversations/:id',
     {
+      config: { audit: ['conversation.read'] },
       onRequest: user,
       schema: {
         tags: ['conversations'],
@@ -79,6 +82,7 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
   app.post(
     '/v1/conversations/:id/close',
     {
+      config: { audit: ['conversation.close'] },
       onRequest: user,
       schema: {
         tags: ['conversations'],
@@ -98,6 +102,7 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
   app.post(
     '/v1/conversations/:id/turns',
     {
+      config: { audit: ['turn.append'] },
       onRequest: user,
       schema: {
         tags: ['conversations'],
@@ -146,6 +151,7 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
   app.get(
     '/v1/conversations/:id/turns',
     {
+      config: { audit: ['turn.read'] },
       onRequest: user,
       schema: {
         tags: ['conversations'],

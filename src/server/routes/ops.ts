@@ -29,7 +29,10 @@ async function timed(probe: () => Promise<unknown>, timeoutMs: number): Promise<
 export function registerOpsRoutes(app: FastifyInstance, services: Services): void {
   app.get(
     '/healthz',
-    { schema: { tags: ['operations'], summary: 'Liveness: 200 while the process lives' } },
+    {
+      config: { audit: [] },
+      schema: { tags: ['operations'], summary: 'Liveness: 200 while the process lives' },
+    },
     async () => ({
       status: 'ok',
     }),
@@ -37,7 +40,10 @@ export function registerOpsRoutes(app: FastifyInstance, services: Services): voi
 
   app.get(
     '/readyz',
-    { schema: { tags: ['operations'], summary: 'Readiness: each component probed; 503 names every failing check' } },
+    {
+      config: { audit: [] },
+      schema: { tags: ['operations'], summary: 'Readiness: each component probed; 503 names every failing check' },
+    },
     async (_request, reply) => {
       const timeout = 2000;
       const [store, bus, keys] = await Promise.all([
@@ -58,7 +64,10 @@ export function registerOpsRoutes(app: FastifyInstance, services: Services): voi
 
   app.get(
     '/metrics',
-    { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false } },
+    {
+      config: { audit: [] },
+      schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false },
+    },
     async (_request, reply) => {
       reply.type(services.metrics.registry.contentType);
       return services.metrics.registry.metrics();
