@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { AuditTrail } from '../audit/audit-trail.ts';
 import { AccessTokens } from '../auth/access-tokens.ts';
 import { SigningKeyring } from '../auth/signing-keys.ts';
@@ -37,8 +37,10 @@ export interface AppDeps {
   clock?: Clock;
   bus?: EventBus;
   metrics?: Metrics;
-  /** Fastify logger option; defaults to pino at the configured level with redaction. */
-  logger?: FastifyServerOptions['logger'];
+  /** `false` for no logs; by default pino at the configured level, redacted. */
+  logger?: false;
+  /** Where the (redacted) log lines go; stdout by default. */
+  logStream?: { write(line: string): void };
 }
 
 export interface ContinuumApp {
@@ -129,6 +131,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   const app = Fastify({
     logger: deps.logger ?? {
       level: config.logLevel,
+      ...(deps.logStream === undefined ? {} : { stream: deps.logStream }),
       redact: { paths: LOG_REDACTIONS, censor: '[redacted]' },
       serializers: {
         // Paths only: query strings may carry search text.

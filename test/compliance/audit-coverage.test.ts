@@ -25,7 +25,12 @@ interface Context {
   conversationId: string;
 }
 
-type Call = (ctx: Context) => { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; url: string; token?: string; body?: unknown };
+type Call = (ctx: Context) => {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  token?: string;
+  body?: unknown;
+};
 
 /** How to call each route successfully. */
 const CALLS: Record<string, Call> = {
@@ -33,8 +38,17 @@ const CALLS: Record<string, Call> = {
   'get /readyz': () => ({ method: 'GET', url: '/readyz' }),
   'get /metrics': () => ({ method: 'GET', url: '/metrics' }),
   'get /.well-known/jwks.json': () => ({ method: 'GET', url: '/.well-known/jwks.json' }),
-  'post /v1/admin/tenants': () => ({ method: 'POST', url: '/v1/admin/tenants', token: ADMIN_TOKEN, body: { name: 'coverage-extra' } }),
-  'post /v1/admin/signing-keys/rotate': () => ({ method: 'POST', url: '/v1/admin/signing-keys/rotate', token: ADMIN_TOKEN }),
+  'post /v1/admin/tenants': () => ({
+    method: 'POST',
+    url: '/v1/admin/tenants',
+    token: ADMIN_TOKEN,
+    body: { name: 'coverage-extra' },
+  }),
+  'post /v1/admin/signing-keys/rotate': () => ({
+    method: 'POST',
+    url: '/v1/admin/signing-keys/rotate',
+    token: ADMIN_TOKEN,
+  }),
   'post /v1/auth/token': (c) => ({
     method: 'POST',
     url: '/v1/auth/token',
@@ -43,7 +57,11 @@ const CALLS: Record<string, Call> = {
   'post /v1/auth/revoke': (c) => ({ method: 'POST', url: '/v1/auth/revoke', body: { token: c.refreshToken } }),
   'post /v1/conversations': (c) => ({ method: 'POST', url: '/v1/conversations', token: c.token, body: { title: 'x' } }),
   'get /v1/conversations': (c) => ({ method: 'GET', url: '/v1/conversations', token: c.token }),
-  'get /v1/conversations/{id}': (c) => ({ method: 'GET', url: `/v1/conversations/${c.conversationId}`, token: c.token }),
+  'get /v1/conversations/{id}': (c) => ({
+    method: 'GET',
+    url: `/v1/conversations/${c.conversationId}`,
+    token: c.token,
+  }),
   'post /v1/conversations/{id}/turns': (c) => ({
     method: 'POST',
     url: `/v1/conversations/${c.conversationId}/turns`,
@@ -76,7 +94,10 @@ async function auditHeads(t: TestApp): Promise<Map<TenantId, number>> {
 async function actionsSince(t: TestApp, before: Map<TenantId, number>): Promise<string[]> {
   const actions: string[] = [];
   for (const tenantId of await t.services.store.listAuditTenants()) {
-    const events = await t.services.store.listAuditEvents(tenantId, { afterSeq: before.get(tenantId) ?? 0, limit: 1000 });
+    const events = await t.services.store.listAuditEvents(tenantId, {
+      afterSeq: before.get(tenantId) ?? 0,
+      limit: 1000,
+    });
     actions.push(...events.map((event) => event.action));
   }
   return actions.sort();

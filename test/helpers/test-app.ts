@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FastifyServerOptions, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Config, configWith } from '../../src/config/index.ts';
 import { FakeClock } from '../../src/core/clock.ts';
 import { createLocalKeyProvider } from '../../src/crypto/local-key-provider.ts';
@@ -16,7 +16,8 @@ export interface TestAppOptions {
   dataDir?: string;
   clock?: FakeClock;
   config?: Partial<Record<keyof Config, unknown>>;
-  logger?: FastifyServerOptions['logger'];
+  /** Capture the app's real (redacted) log lines here instead of discarding them. */
+  logStream?: { write(line: string): void };
 }
 
 export interface TestApp extends ContinuumApp {
@@ -73,7 +74,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     keyProvider,
     adminToken: ADMIN_TOKEN,
     clock,
-    logger: options.logger ?? false,
+    ...(options.logStream === undefined ? { logger: false as const } : { logStream: options.logStream }),
   });
 
   const request = (o: RequestOptions) =>
