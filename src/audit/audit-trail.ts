@@ -62,7 +62,7 @@ export class AuditTrail {
   async checkpoint(tenantId: TenantId): Promise<AuditCheckpoint | null> {
     const head = await this.#o.store.auditHead(tenantId);
     if (!head) return null;
-    const key = this.#o.keyring.active;
+    const key = await this.#o.keyring.current();
     const checkpoint = signCheckpoint({ tenantId, seq: head.seq, hash: head.hash }, new Date(this.#o.clock.now()), {
       kid: key.kid,
       privateKey: KeyObject.from(key.privateKey),

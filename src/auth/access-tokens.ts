@@ -44,7 +44,7 @@ export class AccessTokens {
 
   async issue(claims: Omit<Principal, 'tokenId'>): Promise<string> {
     const { keyring, clock, issuer, audience, ttlSeconds } = this.#options;
-    const key = keyring.active;
+    const key = await keyring.current();
     const now = Math.floor(clock.now() / 1000);
     return new SignJWT({ tid: claims.tenantId, scope: claims.scope, fid: claims.familyId })
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' })

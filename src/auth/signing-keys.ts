@@ -14,6 +14,8 @@ export interface LoadedKey {
   retiredAt: string | null;
 }
 
+const RELOAD_INTERVAL_MS = 60_000;
+
 /**
  * Ed25519 signing keys, persisted in the store so every node and every
  * restart signs and verifies with the same set. The newest unretired key
@@ -57,6 +59,15 @@ export class SigningKeyring {
     );
     this.#active = candidates[0] ?? null;
     this.#lastReload = this.#clock.now();
+  }
+
+  /**
+   * The signing key, re-read from the store at most once a minute so a
+   * rotation made elsewhere (another node, the CLI) is adopted everywhere.
+   */
+  async current(): Promise<LoadedKey> {
+    if (this.#clock.now() - this.#lastReload >= RELOAD_INTERVAL_MS) await this.reload();
+    return this.active;
   }
 
   get active(): LoadedKey {

@@ -15,8 +15,8 @@ export const keysHelp = `continuum keys <rotate|rotate-signing>
                    CONTINUUM_MASTER_KEY (a single key from the environment).
   rotate-signing   start signing access tokens and audit checkpoints with a new
                    Ed25519 key; tokens signed by the old key stay valid until
-                   they expire. Servers pick the new key up when they first
-                   meet its kid.`;
+                   they expire. Running servers sign with the new key within
+                   a minute, and verify its tokens at once.`;
 
 export async function keys(args: string[], io: CliIo): Promise<number> {
   const [action] = args;
