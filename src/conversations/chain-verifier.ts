@@ -33,12 +33,16 @@ export class ChainVerifier {
   async verifyHead(conversation: ConversationRecord): Promise<void> {
     const known = this.#verified.get(conversation.id);
     if (known && known.turn === conversation.turn && known.headHash === conversation.headHash) return;
+    // Another node appended after this row was read; the chain up to the known head is already proven.
+    if (known && known.turn > conversation.turn) return;
     const resume = known !== undefined && known.turn < conversation.turn;
     let number = resume ? known.turn : 0;
     let prevHash = resume ? known.headHash : conversation.genesisHash;
     await this.#cipher.ensureLoaded(conversation.tenantId);
     while (number < conversation.turn) {
-      const batch = await this.#store.listTurns(conversation.tenantId, conversation.id, number, 1000);
+      // Never past the row's turn: later turns may be landing from another node right now.
+      const limit = Math.min(1000, conversation.turn - number);
+      const batch = await this.#store.listTurns(conversation.tenantId, conversation.id, number, limit);
       if (batch.length === 0) break;
       for (const row of batch) {
         if (row.number !== number + 1) throw corrupt(conversation.id, `turn ${number + 1} is missing`);
