@@ -1,15 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { AuditTrail } from '../audit/audit-trail.ts';
-import type { AuditEventInput } from '../audit/event.ts';
 import { conversationEvent, subjectActor } from '../audit/events.ts';
 import type { Principal } from '../auth/principal.ts';
-import { canonicalJson } from '../core/canonical-json.ts';
 import type { Clock } from '../core/clock.ts';
-import { asConversationId, type ConversationId, type Role, type TenantId } from '../core/types.ts';
+import { asConversationId, type Role, type TenantId } from '../core/types.ts';
 import type { TenantCipher } from '../crypto/data-keys.ts';
 import { AppError } from '../errors/index.ts';
 import type { AppendOutcome, ConversationRecord, Store } from '../store/port.ts';
 import type { EventBus } from '../sync/event-bus.ts';
+import { appendAudit, requestHash } from './append-audit.ts';
 import { ChainVerifier } from './chain-verifier.ts';
 import { ConversationFields } from './conversation-views.ts';
 import { conversationId, randomClientKey } from './session-id.ts';
@@ -324,32 +322,5 @@ export class ConversationService {
 
   #iso(): string {
     return new Date(this.#o.clock.now()).toISOString();
-  }
-}
-
-function requestHash(input: AppendTurnInput): string {
-  return createHash('sha256')
-    .update(canonicalJson({ role: input.role, content: input.content, expectedTurn: input.expectedTurn }))
-    .digest('hex');
-}
-
-function appendAudit(outcome: AppendOutcome, actor: AuditEventInput['actor'], id: ConversationId): AuditEventInput[] {
-  switch (outcome.kind) {
-    case 'appended':
-      return [conversationEvent('turn.append', actor, id, 'success', { turn: outcome.turn.number })];
-    case 'replayed':
-      return [conversationEvent('turn.append', actor, id, 'success', { turn: outcome.turnNumber, replayed: true })];
-    case 'conflict':
-      return [
-        conversationEvent('turn.append', actor, id, 'failure', {
-          reason: 'turn_conflict',
-          currentTurn: outcome.currentTurn,
-        }),
-      ];
-    case 'idempotency_mismatch':
-    case 'closed':
-      return [conversationEvent('turn.append', actor, id, 'failure', { reason: outcome.kind })];
-    case 'not_found':
-      return [];
   }
 }

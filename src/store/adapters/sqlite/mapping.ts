@@ -1,4 +1,5 @@
 import { asConversationId, asTenantId, type Role, type Scope } from '../../../core/types.ts';
+import type { DataKeyRecord } from '../../../crypto/data-keys.ts';
 import type {
   ApiKeyRecord,
   ConversationRecord,
@@ -118,6 +119,20 @@ export const toSigningKey = (row: {
   publicJwk: row.public_jwk,
   createdAt: row.created_at,
   retiredAt: row.retired_at,
+});
+
+export const toDataKey = (row: {
+  tenant_id: string;
+  version: number;
+  master_key_id: string;
+  wrapped: Buffer;
+  created_at: string;
+}): DataKeyRecord => ({
+  tenantId: row.tenant_id,
+  version: row.version,
+  masterKeyId: row.master_key_id,
+  wrapped: row.wrapped,
+  createdAt: row.created_at,
 });
 
 /** Opaque page cursor: the last row's sequence number. */

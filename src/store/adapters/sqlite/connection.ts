@@ -1,0 +1,120 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { AppError } from '../../../errors/index.ts';
+import { storeUnavailable } from '../../errors.ts';
+import type { AuditBatch } from '../../port.ts';
+import { type AuditQueries, prepareAuditQueries } from './audit-rows.ts';
+import { MIGRATIONS } from './migrations.ts';
+import { prepareQueries, type Queries } from './queries.ts';
+
+/** Options of `createSqliteStore`. */
+export interface SqliteStoreOptions {
+  /** Database file, or `:memory:`. */
+  filename: string;
+  /** `normal` survives kill -9 in WAL mode; `full` also survives power loss. */
+  synchronous?: 'normal' | 'full';
+  /** How long a writer waits for another process's lock, in ms. */
+  busyTimeoutMs?: number;
+}
+
+/** One open database, its prepared statements, and the transaction helpers every store method runs through. */
+export interface SqliteConnection {
+  /** Statements of the core tables; throws `TypeError` before `migrate()`. */
+  readonly queries: Queries;
+  /** Statements of the audit tables; throws `TypeError` before `migrate()`. */
+  readonly auditQueries: AuditQueries;
+  /** Apply pending migrations, then prepare every statement. */
+  migrate(): { from: number; to: number };
+  ping(): void;
+  close(): void;
+  /** Run `fn` in a `BEGIN IMMEDIATE` transaction, wrapping driver errors. */
+  write<T>(operation: string, fn: () => T): T;
+  /** Run `fn` outside a transaction, wrapping driver errors. */
+  read<T>(operation: string, fn: () => T): T;
+  /** Run `fn` and write its audit events in one `BEGIN IMMEDIATE` transaction. */
+  audited<T>(operation: string, tenantId: string, audit: AuditBatch<T>, fn: () => T): T;
+}
+
+/** Open (creating its folder if need be) and configure the database file. */
+export function openConnection(options: SqliteStoreOptions): SqliteConnection {
+  if (options.filename !== ':memory:') mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(options.filename);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+  } catch (error) {
+    throw storeUnavailable('open', error);
+  }
+
+  let queries: Queries | null = null;
+  let auditQueries: AuditQueries | null = null;
+
+  // Our own errors (refusals, misuse) pass through; anything else came from the driver.
+  const wrap = (operation: string, error: unknown): never => {
+    if (error instanceof AppError || error instanceof TypeError) throw error;
+    throw storeUnavailable(operation, error);
+  };
+
+  const connection: SqliteConnection = {
+    get queries(): Queries {
+      if (queries === null) throw new TypeError('SqliteStore: call migrate() before using the store');
+      return queries;
+    },
+
+    get auditQueries(): AuditQueries {
+      if (auditQueries === null) throw new TypeError('SqliteStore: call migrate() before using the store');
+      return auditQueries;
+    },
+
+    migrate() {
+      const result = connection.write('migrate', () => {
+        const from = db.pragma('user_version', { simple: true }) as number;
+        for (let version = from; version < MIGRATIONS.length; version++) {
+          db.exec(MIGRATIONS[version]!);
+          db.pragma(`user_version = ${version + 1}`);
+        }
+        return { from, to: MIGRATIONS.length };
+      });
+      queries = prepareQueries(db);
+      auditQueries = prepareAuditQueries(db);
+      return result;
+    },
+
+    ping() {
+      connection.read('ping', () => db.prepare('SELECT 1').get());
+    },
+
+    close() {
+      db.close();
+    },
+
+    write(operation, fn) {
+      try {
+        return db.transaction(fn).immediate();
+      } catch (error) {
+        return wrap(operation, error);
+      }
+    },
+
+    read(operation, fn) {
+      try {
+        return fn();
+      } catch (error) {
+        return wrap(operation, error);
+      }
+    },
+
+    audited(operation, tenantId, audit, fn) {
+      return connection.write(operation, () => {
+        const outcome = fn();
+        connection.auditQueries.append(tenantId, audit.events(outcome), audit.at);
+        return outcome;
+      });
+    },
+  };
+  return connection;
+}
