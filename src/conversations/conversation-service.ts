@@ -285,11 +285,26 @@ export class ConversationService {
   async #readTurns(tenantId: TenantId, c: ConversationRecord, after: number, limit: number): Promise<TurnView[]> {
     if (after <= 0) {
       const rows = await this.#o.store.listTurns(tenantId, c.id, 0, limit);
-      return this.#chains.openRange(tenantId, rows, c.genesisHash);
+      return this.#complete(c, 0, limit, this.#chains.openRange(tenantId, rows, c.genesisHash));
     }
     const [anchor, ...served] = await this.#o.store.listTurns(tenantId, c.id, after - 1, limit + 1);
-    if (!anchor || anchor.number !== after) return [];
-    return this.#chains.openRange(tenantId, served, anchor.hash);
+    if (!anchor || anchor.number !== after) return this.#complete(c, after, limit, []);
+    return this.#complete(c, after, limit, this.#chains.openRange(tenantId, served, anchor.hash));
+  }
+
+  /** A read that comes back shorter than the conversation's turn count says is missing rows. */
+  #complete(c: ConversationRecord, after: number, limit: number, turns: TurnView[]): TurnView[] {
+    const expected = Math.max(0, Math.min(limit, c.turn - after));
+    if (turns.length < expected) {
+      throw new AppError(
+        'state_corrupt',
+        `Conversation ${c.id} failed its integrity check: turn ${after + turns.length + 1} is missing`,
+        {
+          extras: { conversationId: c.id },
+        },
+      );
+    }
+    return turns;
   }
 
   /** Check the chain; a failure is audited before it is reported. */

@@ -144,6 +144,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     trustProxy: false,
   });
   app.setValidatorCompiler(createValidatorCompiler());
+  // Bodies are JSON only: anything else is 415, including text/plain.
+  app.removeContentTypeParser('text/plain');
   const auditDeclarations = collectAuditDeclarations(app);
   registerProblemHandlers(app);
   app.addHook('onSend', async (request, reply) => {

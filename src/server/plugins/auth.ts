@@ -24,7 +24,8 @@ export interface AuthHooksOptions {
 
 function bearer(request: FastifyRequest): string {
   const header = request.headers.authorization;
-  if (typeof header !== 'string' || !/^Bearer [\x21-\x7e]+$/.test(header)) {
+  // The scheme is case-insensitive (RFC 7235).
+  if (typeof header !== 'string' || !/^bearer [\x21-\x7e]+$/i.test(header)) {
     throw new AppError('token_invalid', 'Send the access token as "Authorization: Bearer <token>"');
   }
   return header.slice('Bearer '.length);
@@ -54,8 +55,9 @@ export function createAuthHooks(options: AuthHooksOptions) {
         throw error;
       }
       request.principal = { ...principal, ip: request.ip };
-      options.tenantLimiter.take(principal.tenantId, 'tenant');
+      // Subject first: a subject refused for its own excess must not drain its tenant's bucket.
       options.subjectLimiter.take(`${principal.tenantId}\u0000${principal.subject}`, 'subject');
+      options.tenantLimiter.take(principal.tenantId, 'tenant');
     },
     async operator(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
       let token: string;

@@ -1,0 +1,54 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../helpers/test-app.ts';
+
+describe('edges found in review', () => {
+  let t: TestApp;
+  afterEach(async () => t?.close());
+
+  it('accepts the Bearer scheme in any case (RFC 7235)', async () => {
+    t = await buildTestApp();
+    const { apiKey } = await t.createTenant();
+    const { access_token: token } = await t.token(apiKey, 'patient-1');
+    const res = await t.request({
+      method: 'GET',
+      url: '/v1/conversations',
+      headers: { authorization: `bearer ${token}` },
+    });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it("a subject refused for its own excess does not drain its tenant's budget", async () => {
+    t = await buildTestApp({ config: { rateLimitPerSubject: 5, rateLimitPerTenant: 10 } });
+    const { apiKey } = await t.createTenant();
+    const a = (await t.token(apiKey, 'patient-a')).access_token;
+    const b = (await t.token(apiKey, 'patient-b')).access_token;
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++)
+      statuses.push((await t.request({ method: 'GET', url: '/v1/conversations', token: a })).statusCode);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect((await t.request({ method: 'GET', url: '/v1/conversations', token: b })).statusCode).toBe(200);
+  });
+
+  it('a node that already verified a conversation still refuses to serve it with its last turn deleted', async () => {
+    t = await buildTestApp();
+    const { apiKey } = await t.createTenant();
+    const { access_token: token } = await t.token(apiKey, 'patient-1');
+    const id = (await t.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id;
+    for (let n = 0; n < 3; n++) {
+      await t.request({
+        method: 'POST',
+        url: `/v1/conversations/${id}/turns`,
+        token,
+        body: { role: 'user', content: `t${n}`, expectedTurn: n },
+      });
+    }
+    expect((await t.request({ method: 'GET', url: `/v1/conversations/${id}/turns`, token })).statusCode).toBe(200);
+    const db = new Database(t.dbFile);
+    db.prepare('DELETE FROM turns WHERE conversation_id = ? AND number = 3').run(id);
+    db.close();
+    const res = await t.request({ method: 'GET', url: `/v1/conversations/${id}/turns`, token });
+    expect(res.statusCode).toBe(500);
+    expect(res.json().code).toBe('state_corrupt');
+  });
+});
