@@ -42,8 +42,9 @@ export class AccessTokens {
     return this.#options.ttlSeconds;
   }
 
-  async issue(claims: Omit<Principal, 'tokenId'>): Promise<string> {
-    const { keyring, clock, issuer, audience, ttlSeconds } = this.#options;
+  /** Sign an access token living `ttlSeconds` (default: the configured lifetime). */
+  async issue(claims: Omit<Principal, 'tokenId'>, ttlSeconds = this.#options.ttlSeconds): Promise<string> {
+    const { keyring, clock, issuer, audience } = this.#options;
     const key = await keyring.current();
     const now = Math.floor(clock.now() / 1000);
     return new SignJWT({ tid: claims.tenantId, scope: claims.scope, fid: claims.familyId })

@@ -83,7 +83,7 @@ export class TokenService {
         },
       ]),
     );
-    const response = await this.#pair({ tenantId, subject, scope, familyId }, refresh, refreshExpires);
+    const response = await this.#pair({ tenantId, subject, scope, familyId }, refresh, refreshExpires, familyExpires);
     return { response, tenantId };
   }
 
@@ -110,6 +110,7 @@ export class TokenService {
           { tenantId: family.tenantId, subject: family.subject, scope: family.scope, familyId: family.id },
           next,
           expiresAt,
+          family.expiresAtMs,
         );
         return { response, tenantId: family.tenantId };
       }
@@ -195,13 +196,21 @@ export class TokenService {
     if (revoked) throw new AppError('token_invalid', 'The access token has been revoked');
   }
 
-  async #pair(claims: Omit<Principal, 'tokenId'>, refresh: string, refreshExpiresAtMs: number): Promise<TokenResponse> {
+  async #pair(
+    claims: Omit<Principal, 'tokenId'>,
+    refresh: string,
+    refreshExpiresAtMs: number,
+    familyExpiresAtMs: number,
+  ): Promise<TokenResponse> {
+    const now = this.#o.clock.now();
+    // No access token outlives its family's absolute lifetime.
+    const ttl = Math.max(1, Math.min(this.#o.accessTokens.ttlSeconds, Math.floor((familyExpiresAtMs - now) / 1000)));
     return {
-      access_token: await this.#o.accessTokens.issue(claims),
+      access_token: await this.#o.accessTokens.issue(claims, ttl),
       token_type: 'Bearer',
-      expires_in: this.#o.accessTokens.ttlSeconds,
+      expires_in: ttl,
       refresh_token: refresh,
-      refresh_expires_in: Math.max(0, Math.floor((refreshExpiresAtMs - this.#o.clock.now()) / 1000)),
+      refresh_expires_in: Math.max(0, Math.round((refreshExpiresAtMs - now) / 1000)),
       scope: claims.scope,
     };
   }

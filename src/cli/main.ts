@@ -7,7 +7,7 @@ import { tenants, tenantsHelp } from './commands/tenants.ts';
 import { type CliIo, EXIT, processIo, UsageError } from './io.ts';
 
 const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) => Promise<number> }> = {
-  serve: { help: serveHelp, run: (_args, io) => serve(io) },
+  serve: { help: serveHelp, run: serve },
   migrate: { help: migrateHelp, run: (_args, io) => migrate(io) },
   tenants: { help: tenantsHelp, run: tenants },
   keys: { help: keysHelp, run: keys },

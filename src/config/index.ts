@@ -1,1 +1,1 @@
-export { type Config, ConfigError, configWith, loadConfig, SETTINGS } from './load-config.ts';
+export { type Config, ConfigError, configWith, loadConfig, SETTINGS, unknownSettings } from './load-config.ts';

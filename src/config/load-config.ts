@@ -179,11 +179,7 @@ export type Config = {
  * const config = loadConfig(process.env);
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const known = new Set(Object.values(SETTINGS).map((s) => s.env));
   const problems: string[] = [];
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('CONTINUUM_') && !known.has(name)) problems.push(`${name}: unknown setting`);
-  }
   const out: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS) as [string, SettingSpec<unknown>][]) {
     const raw = env[setting.env];
@@ -208,6 +204,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return Object.freeze(out) as Config;
+}
+
+/**
+ * `CONTINUUM_*` names this build does not know: likely typos, or settings of
+ * a later version. `serve` warns about them; they never stop a start.
+ */
+export function unknownSettings(env: Record<string, string | undefined>): string[] {
+  const known = new Set(Object.values(SETTINGS).map((s) => s.env));
+  return Object.keys(env)
+    .filter((name) => name.startsWith('CONTINUUM_') && !known.has(name))
+    .sort();
 }
 
 /** A config for tests and embedding: defaults plus overrides, validated the same way. */

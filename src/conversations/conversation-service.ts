@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import { asConversationId, type Role, type TenantId } from '../core/types.ts';
 import type { TenantCipher } from '../crypto/data-keys.ts';
 import { AppError } from '../errors/index.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { AppendOutcome, ConversationRecord, Store } from '../store/port.ts';
 import type { EventBus } from '../sync/event-bus.ts';
 import { appendAudit, requestHash } from './append-audit.ts';
@@ -24,6 +25,7 @@ export interface ConversationServiceOptions {
   audit: AuditTrail;
   /** The server-wide secret of the session-ID function (ADR-002). */
   sessionIdSecret: string;
+  metrics?: Metrics;
   /** Most missed turns a 409 carries. */
   missedLimit?: number;
 }
@@ -120,8 +122,7 @@ export class ConversationService {
   }
 
   async get(principal: Principal, id: string): Promise<ConversationView> {
-    const conversation = await this.#load(principal, id, 'conversation.read');
-    await this.#verified(principal, conversation, 'conversation.read');
+    const conversation = await this.#loadState(principal, id, 'conversation.read');
     await this.#o.audit.record(principal.tenantId, [
       conversationEvent('conversation.read', subjectActor(principal), conversation.id, 'success'),
     ]);
@@ -185,9 +186,7 @@ export class ConversationService {
   ): Promise<{ replayed: boolean; turn: TurnView; conversation: ConversationView }> {
     const { store, cipher } = this.#o;
     const tenantId = principal.tenantId;
-    const conversation = await this.#load(principal, id, 'turn.append');
-    this.#o.sessions.touch(tenantId, conversation.id);
-    await this.#verified(principal, conversation, 'turn.append');
+    const conversation = await this.#loadState(principal, id, 'turn.append');
     const createdAt = this.#iso();
     const actor = subjectActor(principal);
     const outcome = await store.appendTurn(
@@ -268,9 +267,7 @@ export class ConversationService {
   }
 
   async listTurns(principal: Principal, id: string, after: number, limit: number): Promise<TurnView[]> {
-    const conversation = await this.#load(principal, id, 'turn.read');
-    this.#o.sessions.touch(principal.tenantId, conversation.id);
-    await this.#verified(principal, conversation, 'turn.read');
+    const conversation = await this.#loadState(principal, id, 'turn.read');
     const turns = await this.#readTurns(principal.tenantId, conversation, after, limit);
     await this.#o.audit.record(principal.tenantId, [
       conversationEvent('turn.read', subjectActor(principal), conversation.id, 'success', {
@@ -305,6 +302,16 @@ export class ConversationService {
       );
     }
     return turns;
+  }
+
+  /** Load, claim a session and verify: what every request on a conversation's state pays (timed as state load). */
+  async #loadState(principal: Principal, id: string, action: string): Promise<ConversationRecord> {
+    const started = performance.now();
+    const conversation = await this.#load(principal, id, action);
+    this.#o.sessions.touch(principal.tenantId, conversation.id);
+    await this.#verified(principal, conversation, action);
+    this.#o.metrics?.stateLoad.observe((performance.now() - started) / 1000);
+    return conversation;
   }
 
   /** Check the chain; a failure is audited before it is reported. */

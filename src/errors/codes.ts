@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   turn_conflict: { status: 409, title: 'The conversation has moved on' },
   conversation_closed: { status: 409, title: 'The conversation is closed' },
   conversation_conflict: { status: 409, title: 'The conversation ID belongs to another owner' },
+  tenant_exists: { status: 409, title: 'A tenant with this name already exists' },
   payload_too_large: { status: 413, title: 'The body is too large' },
   unsupported_media_type: { status: 415, title: 'The body must be application/json' },
   idempotency_key_reused: { status: 422, title: 'The idempotency key was used for another request' },

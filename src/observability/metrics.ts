@@ -29,6 +29,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers: [registry],
     }),
+    stateLoad: new Histogram({
+      name: 'continuum_state_load_seconds',
+      help: "Time to load a conversation's state: read, session claim and hash-chain check.",
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
     authFailures: new Counter({
       name: 'continuum_auth_failures_total',
       help: 'Failed authentications by reason.',

@@ -115,7 +115,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     tokens,
     audit,
     tenants: new TenantService({ store, clock, audit }),
-    conversations: new ConversationService({ store, clock, bus, cipher, sessions, audit, sessionIdSecret }),
+    conversations: new ConversationService({ store, clock, bus, cipher, sessions, audit, metrics, sessionIdSecret }),
     sessions,
     metrics,
     auth: createAuthHooks({

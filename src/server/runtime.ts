@@ -2,7 +2,7 @@ import path from 'node:path';
 import { AuditTrail } from '../audit/audit-trail.ts';
 import { resolveAdminToken } from '../auth/admin-token.ts';
 import { SigningKeyring } from '../auth/signing-keys.ts';
-import type { Config } from '../config/index.ts';
+import { type Config, ConfigError } from '../config/index.ts';
 import { systemClock } from '../core/clock.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { createKmsKeyProvider } from '../crypto/kms-key-provider.ts';
@@ -20,7 +20,7 @@ export function openStore(config: Config): Store {
       return createSqliteStore({ filename: path.resolve(config.dataDir, SQLITE_FILE), synchronous: config.sqliteSync });
     case 'postgres':
     case 'dynamodb':
-      throw new Error(`CONTINUUM_STORE=${config.store} is not available in this build yet; use sqlite`);
+      throw new ConfigError(`CONTINUUM_STORE: ${config.store} is not available in this build yet; use sqlite`);
   }
 }
 

@@ -77,6 +77,20 @@ export interface Store extends DataKeyRepository {
   /** Turns with `number > after`, ascending, at most `limit`. */
   listTurns(tenantId: TenantId, id: ConversationId, after: number, limit: number): Promise<TurnRecord[]>;
 
+  /** A conversation's working-context state (sealed by the service), or null before its first update. */
+  getContextState(tenantId: TenantId, conversationId: ConversationId): Promise<ContextStateRecord | null>;
+  /**
+   * Replace the working-context state if its version is still `expectedVersion`
+   * (null: none stored yet). Returns false when another writer got there first.
+   */
+  putContextState(
+    tenantId: TenantId,
+    conversationId: ConversationId,
+    next: ContextStateRecord,
+    expectedVersion: number | null,
+    audit?: AuditBatch<boolean>,
+  ): Promise<boolean>;
+
   /**
    * Append events to the tenant's audit chain on their own (reads, refusals).
    * Audit rows are append-only: the store refuses UPDATE and DELETE.
@@ -92,6 +106,16 @@ export interface Store extends DataKeyRepository {
   listAuditCheckpoints(tenantId: TenantId): Promise<AuditCheckpoint[]>;
   /** Every tenant id that has an audit chain (including the system chain). */
   listAuditTenants(): Promise<TenantId[]>;
+}
+
+/** Derived per-conversation state: profile, rolling summary and where they stand. */
+export interface ContextStateRecord {
+  version: number;
+  /** The last turn the state has taken in. */
+  throughTurn: number;
+  /** Sealed JSON. */
+  state: Uint8Array;
+  updatedAt: string;
 }
 
 /** The head of a tenant's audit chain. */

@@ -1,6 +1,7 @@
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/test-app.ts';
+import { ADMIN_TOKEN, buildTestApp, type TestApp } from '../helpers/test-app.ts';
 
 describe('edges found in review', () => {
   let t: TestApp;
@@ -50,5 +51,44 @@ describe('edges found in review', () => {
     const res = await t.request({ method: 'GET', url: `/v1/conversations/${id}/turns`, token });
     expect(res.statusCode).toBe(500);
     expect(res.json().code).toBe('state_corrupt');
+  });
+
+  it('a second tenant with a taken name is 409 tenant_exists', async () => {
+    t = await buildTestApp();
+    await t.createTenant('north-clinic');
+    const again = await t.request({
+      method: 'POST',
+      url: '/v1/admin/tenants',
+      token: ADMIN_TOKEN,
+      body: { name: 'north-clinic' },
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('tenant_exists');
+  });
+
+  it('keeps the database files owner-only', async () => {
+    t = await buildTestApp();
+    await t.createTenant();
+    for (const suffix of ['', '-wal']) expect(statSync(`${t.dbFile}${suffix}`).mode & 0o777).toBe(0o600);
+  });
+
+  it("no access token outlives its refresh family's absolute lifetime", async () => {
+    t = await buildTestApp({ config: { refreshFamilyTtl: 3600, refreshTokenTtl: 3000 } });
+    const { apiKey } = await t.createTenant();
+    let pair = await t.token(apiKey, 'patient-1');
+    expect(pair.refresh_expires_in).toBe(3000);
+    t.clock.advance(2900 * 1000);
+    const res = await t.request({
+      method: 'POST',
+      url: '/v1/auth/token',
+      body: { grant_type: 'refresh_token', refresh_token: pair.refresh_token },
+    });
+    pair = res.json();
+    expect(pair.expires_in).toBe(700);
+    expect(pair.refresh_expires_in).toBe(700);
+    t.clock.advance((700 + 6) * 1000); // past exp and the 5 s clock tolerance
+    const late = await t.request({ method: 'GET', url: '/v1/conversations', token: pair.access_token });
+    expect(late.statusCode).toBe(401);
+    expect(late.json().code).toBe('token_expired');
   });
 });

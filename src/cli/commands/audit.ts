@@ -36,6 +36,9 @@ export async function audit(args: string[], io: CliIo): Promise<number> {
     },
     strict: true,
   });
+  if (action !== 'verify' && action !== 'report' && action !== 'export') {
+    throw new UsageError(`unknown audit action ${JSON.stringify(action ?? '')}`);
+  }
   if (values.tenant !== undefined && !isTenantId(values.tenant) && values.tenant !== 'tnt_system') {
     throw new UsageError(`--tenant must be a tenant id like tnt_…, got ${JSON.stringify(values.tenant)}`);
   }

@@ -1,7 +1,7 @@
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig, unknownSettings } from '../../config/index.ts';
 import { buildApp } from '../../server/app.ts';
 import { openKeyProvider, openStore, resolveAdminToken } from '../../server/runtime.ts';
-import type { CliIo } from '../io.ts';
+import { type CliIo, UsageError } from '../io.ts';
 
 export const serveHelp = `continuum serve
 
@@ -12,8 +12,11 @@ CONTINUUM_ADMIN_TOKEN, an operator token is generated, stored in
 
 Stops cleanly on SIGINT or SIGTERM.`;
 
-export async function serve(io: CliIo): Promise<number> {
+export async function serve(args: string[], io: CliIo): Promise<number> {
+  if (args.length > 0)
+    throw new UsageError(`serve takes no arguments (settings come from CONTINUUM_* variables); got ${args.join(' ')}`);
   const config = loadConfig(io.env);
+  for (const name of unknownSettings(io.env)) io.err(`warning: ${name} is not a setting of this version; ignored`);
   const store = openStore(config);
   await store.migrate();
   const admin = await resolveAdminToken(config.adminToken, config.dataDir);

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../../../errors/index.ts';
@@ -38,7 +38,11 @@ export interface SqliteConnection {
 
 /** Open (creating its folder if need be) and configure the database file. */
 export function openConnection(options: SqliteStoreOptions): SqliteConnection {
-  if (options.filename !== ':memory:') mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true });
+  if (options.filename !== ':memory:') {
+    mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true });
+    // Owner-only from birth; SQLite gives the -wal and -shm files the same mode.
+    if (!existsSync(options.filename)) closeSync(openSync(options.filename, 'a', 0o600));
+  }
   let db: Database.Database;
   try {
     db = new Database(options.filename);

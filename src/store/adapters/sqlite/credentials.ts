@@ -118,7 +118,7 @@ export function credentialMethods(conn: SqliteConnection): CredentialMethods {
       conn.audited('createTenant', tenant.id, audit, () => {
         const q = conn.queries;
         if (q.getTenantByName.get(tenant.name)) {
-          throw new AppError('invalid_request', `A tenant named ${JSON.stringify(tenant.name)} already exists`);
+          throw new AppError('tenant_exists', `A tenant named ${JSON.stringify(tenant.name)} already exists`);
         }
         q.insertTenant.run(tenant.id, tenant.name, tenant.createdAt);
         q.insertApiKey.run(apiKey.tenantId, apiKey.id, apiKey.hash, apiKey.createdAt, apiKey.revokedAt);

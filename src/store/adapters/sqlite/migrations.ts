@@ -146,4 +146,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
   `,
+  // 3: working context (ADR-004): derived state kept per conversation, sealed like turns
+  `
+  CREATE TABLE conversation_context (
+    conversation_id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    through_turn INTEGER NOT NULL,
+    state BLOB NOT NULL,
+    updated_at TEXT NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

@@ -86,6 +86,18 @@ export function prepareQueries(db: Database.Database) {
       `SELECT ${turnColumns} FROM turns WHERE tenant_id = ? AND conversation_id = ? AND number > ? ORDER BY number LIMIT ?`,
     ),
 
+    getContext: db.prepare(
+      'SELECT version, through_turn, state, updated_at FROM conversation_context WHERE tenant_id = ? AND conversation_id = ?',
+    ),
+    insertContext: db.prepare(
+      `INSERT INTO conversation_context (conversation_id, tenant_id, version, through_turn, state, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    updateContext: db.prepare(
+      `UPDATE conversation_context SET version = ?, through_turn = ?, state = ?, updated_at = ?
+       WHERE tenant_id = ? AND conversation_id = ? AND version = ?`,
+    ),
+
     getIdempotency: db.prepare(
       'SELECT request_hash, turn_number FROM idempotency_keys WHERE conversation_id = ? AND key = ?',
     ),

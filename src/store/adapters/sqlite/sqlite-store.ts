@@ -1,6 +1,7 @@
 import type { Store } from '../../port.ts';
 import { auditMethods } from './audit.ts';
 import { openConnection, type SqliteStoreOptions } from './connection.ts';
+import { contextMethods } from './context.ts';
 import { conversationMethods } from './conversations.ts';
 import { credentialMethods } from './credentials.ts';
 
@@ -33,5 +34,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...credentialMethods(conn),
     ...conversationMethods(conn),
     ...auditMethods(conn),
+    ...contextMethods(conn),
   } satisfies Store;
 }
