@@ -1,0 +1,121 @@
+/**
+ * `npm run bench`: state load and append throughput, printed as tables,
+ * written to bench/results/<name>.json and (full runs) bench/README.md.
+ *
+ *   npm run bench [-- --quick] [--only state-load|throughput] [--name N] [--cpu-prof | --no-cpu-prof] [--readme]
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { profileAppends, runAppendThroughput } from './append-throughput.ts';
+import { DATA_CITATION, DATA_FILES, loadClinicalTurns, meanLength } from './lib/clinical-text.ts';
+import { machineInfo } from './lib/machine.ts';
+import { type BenchResults, consoleReport, readme } from './lib/report.ts';
+import { runStateLoad } from './state-load.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const TARGETS = { stateLoadP99MsAt1000Turns: 5, appendToBareRatio: 0.25 };
+
+const PARAMS = {
+  full: {
+    stateLoad: {
+      sizes: [10, 100, 1000, 10_000],
+      coldRuns: 10,
+      warmupIterations: 200,
+      warmIterations: 2000,
+      recentTurns: 20,
+    },
+    throughput: { connections: [10, 50], durationSeconds: 8, rounds: 3, warmupSeconds: 2 },
+    profile: { connections: 50, durationSeconds: 8 },
+  },
+  quick: {
+    stateLoad: { sizes: [10, 100, 1000], coldRuns: 3, warmupIterations: 50, warmIterations: 300, recentTurns: 20 },
+    throughput: { connections: [50], durationSeconds: 3, rounds: 1, warmupSeconds: 1 },
+    profile: { connections: 50, durationSeconds: 3 },
+  },
+};
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    name: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'no-cpu-prof': { type: 'boolean', default: false },
+    readme: { type: 'boolean', default: false },
+  },
+});
+if (values.only !== undefined && values.only !== 'state-load' && values.only !== 'throughput') {
+  throw new TypeError('--only takes state-load or throughput');
+}
+const mode = values.quick ? 'quick' : 'full';
+const name = values.name ?? mode;
+if (!/^[\w.-]+$/.test(name)) throw new TypeError('--name takes letters, digits, ".", "_" and "-"');
+const params = PARAMS[mode];
+const extraArgs = process.argv.slice(2);
+const command = `npm run bench${extraArgs.length > 0 ? ` -- ${extraArgs.join(' ')}` : ''}`;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const started = performance.now();
+const machine = machineInfo();
+const turns = loadClinicalTurns();
+log(`${command}: ${machine.cpuModel} × ${machine.cores}, Node ${machine.node}, ${turns.length} clinical turns`);
+
+const results: BenchResults = {
+  name,
+  mode,
+  command,
+  date: new Date().toISOString(),
+  wallSeconds: 0,
+  machine,
+  loadAverageAtEnd: [],
+  data: { files: [...DATA_FILES], turns: turns.length, meanChars: meanLength(turns), citation: DATA_CITATION },
+  targets: TARGETS,
+  params,
+};
+
+if (values.only !== 'throughput') {
+  log('state load:');
+  results.stateLoad = await runStateLoad({ ...params.stateLoad, turns, log });
+}
+if (values.only !== 'state-load') {
+  log('append throughput:');
+  results.throughput = await runAppendThroughput({ ...params.throughput, turns, root: ROOT, log });
+  const missed = results.throughput.some((f) => f.ratio < TARGETS.appendToBareRatio);
+  if (values['cpu-prof'] || (missed && !values['no-cpu-prof'])) {
+    log(`cpu profile${values['cpu-prof'] ? '' : ' (the ratio misses its target)'}:`);
+    const profile = await profileAppends({
+      ...params.profile,
+      root: ROOT,
+      dir: mkdtempSync(path.join(tmpdir(), 'continuum-bench-profile-')),
+      turns,
+      log,
+    });
+    results.profile = { ...profile, connections: params.profile.connections };
+  }
+}
+
+results.wallSeconds = (performance.now() - started) / 1000;
+results.loadAverageAtEnd = os.loadavg().map((value) => Math.round(value * 100) / 100);
+
+const resultFile = `results/${name}.json`;
+mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+writeFileSync(
+  path.join(ROOT, 'bench', resultFile),
+  `${JSON.stringify(
+    results,
+    (_key, value: unknown) =>
+      typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value,
+    2,
+  )}\n`,
+);
+process.stdout.write(`${consoleReport(results)}\n\nWrote bench/${resultFile}`);
+const complete = results.stateLoad !== undefined && results.throughput !== undefined;
+if ((mode === 'full' && complete) || values.readme) {
+  writeFileSync(path.join(ROOT, 'bench/README.md'), readme(results, resultFile));
+  process.stdout.write(' and bench/README.md');
+}
+process.stdout.write(` in ${Math.round(results.wallSeconds)} s.\n`);
+// fetch keeps sockets alive for a while after the last call.
+process.exit(0);
