@@ -183,7 +183,7 @@ export class ConversationService {
     principal: Principal,
     id: string,
     input: AppendTurnInput,
-  ): Promise<{ replayed: boolean; turn: TurnView; conversation: ConversationView }> {
+  ): Promise<{ replayed: boolean; turn: TurnView; currentTurn: number }> {
     const { store, cipher } = this.#o;
     const tenantId = principal.tenantId;
     const conversation = await this.#loadState(principal, id, 'turn.append');
@@ -235,13 +235,13 @@ export class ConversationService {
         return {
           replayed: false,
           turn: { number: turn.number, role: turn.role, content: input.content, createdAt, hash: turn.hash },
-          conversation: this.#fields.view(outcome.conversation),
+          currentTurn: outcome.conversation.turn,
         };
       }
       case 'replayed': {
         const [turn] = await this.#readTurns(tenantId, conversation, outcome.turnNumber - 1, 1);
         if (!turn) throw new AppError('state_corrupt', `Turn ${outcome.turnNumber} of an idempotent append is missing`);
-        return { replayed: true, turn, conversation: this.#fields.view(outcome.conversation) };
+        return { replayed: true, turn, currentTurn: outcome.conversation.turn };
       }
       case 'conflict': {
         const after = input.expectedTurn;

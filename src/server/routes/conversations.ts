@@ -137,7 +137,7 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
         });
         metrics.turns.inc({ outcome: result.replayed ? 'replayed' : 'appended' });
         if (result.replayed) reply.header('idempotent-replayed', 'true');
-        reply.header('etag', `"${result.conversation.turn}"`);
+        reply.header('etag', `"${result.currentTurn}"`);
         return reply.status(201).send({ turn: result.turn });
       } catch (error) {
         metrics.turns.inc({

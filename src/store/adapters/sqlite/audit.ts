@@ -41,7 +41,7 @@ export function auditMethods(conn: SqliteConnection): AuditMethods {
     },
 
     async insertAuditCheckpoint(cp: AuditCheckpoint): Promise<void> {
-      conn.write('insertAuditCheckpoint', () =>
+      await conn.write('insertAuditCheckpoint', () =>
         conn.auditQueries.insertCheckpoint.run(cp.tenantId, cp.seq, cp.hash, cp.at, cp.kid, cp.signature),
       );
     },

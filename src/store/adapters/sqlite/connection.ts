@@ -28,12 +28,16 @@ export interface SqliteConnection {
   migrate(): { from: number; to: number };
   ping(): void;
   close(): void;
-  /** Run `fn` in a `BEGIN IMMEDIATE` transaction, wrapping driver errors. */
-  write<T>(operation: string, fn: () => T): T;
+  /**
+   * Run `fn` in a `BEGIN IMMEDIATE` transaction, wrapping driver errors.
+   * Writes requested in the same turn of the event loop share one commit
+   * (group commit); each promise settles only once its write is durable.
+   */
+  write<T>(operation: string, fn: () => T): Promise<T>;
   /** Run `fn` outside a transaction, wrapping driver errors. */
   read<T>(operation: string, fn: () => T): T;
-  /** Run `fn` and write its audit events in one `BEGIN IMMEDIATE` transaction. */
-  audited<T>(operation: string, tenantId: string, audit: AuditBatch<T>, fn: () => T): T;
+  /** Run `fn` and write its audit events in the same transaction (group-committed like `write`). */
+  audited<T>(operation: string, tenantId: string, audit: AuditBatch<T>, fn: () => T): Promise<T>;
 }
 
 /** Open (creating its folder if need be) and configure the database file. */
@@ -55,6 +59,44 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
   }
 
   let queries: Queries | null = null;
+  let pending: { operation: string; fn: () => unknown; resolve(value: unknown): void; reject(error: unknown): void }[] =
+    [];
+
+  const writeNow = <T>(operation: string, fn: () => T): T => {
+    try {
+      return db.transaction(fn).immediate();
+    } catch (error) {
+      return wrap(operation, error);
+    }
+  };
+
+  // Group commit: a commit costs far more than the statements of one append
+  // (WAL page writes), so the writes queued during one event-loop turn commit
+  // together. If any of them throws, the batch is rolled back and each write
+  // runs in its own transaction, so one failure never affects another.
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    if (batch.length > 1) {
+      let results: unknown[] | undefined;
+      try {
+        results = db.transaction(() => batch.map((op) => op.fn())).immediate();
+      } catch {
+        results = undefined;
+      }
+      if (results !== undefined) {
+        for (const [i, op] of batch.entries()) op.resolve(results[i]);
+        return;
+      }
+    }
+    for (const op of batch) {
+      try {
+        op.resolve(writeNow(op.operation, op.fn));
+      } catch (error) {
+        op.reject(error);
+      }
+    }
+  };
   let auditQueries: AuditQueries | null = null;
 
   // Our own errors (refusals, misuse) pass through; anything else came from the driver.
@@ -75,7 +117,7 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
     },
 
     migrate() {
-      const result = connection.write('migrate', () => {
+      const result = writeNow('migrate', () => {
         const from = db.pragma('user_version', { simple: true }) as number;
         for (let version = from; version < MIGRATIONS.length; version++) {
           db.exec(MIGRATIONS[version]!);
@@ -93,15 +135,15 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
     },
 
     close() {
+      if (pending.length > 0) flush();
       db.close();
     },
 
-    write(operation, fn) {
-      try {
-        return db.transaction(fn).immediate();
-      } catch (error) {
-        return wrap(operation, error);
-      }
+    write<T>(operation: string, fn: () => T): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        pending.push({ operation, fn, resolve: resolve as (value: unknown) => void, reject });
+        if (pending.length === 1) setImmediate(flush);
+      });
     },
 
     read(operation, fn) {

@@ -52,7 +52,7 @@ export function credentialMethods(conn: SqliteConnection): CredentialMethods {
     },
 
     async insertSigningKey(record: SigningKeyRecord, retireKid: string | null, audit: AuditBatch<void>): Promise<void> {
-      conn.audited('insertSigningKey', SYSTEM_CHAIN, audit, () => {
+      await conn.audited('insertSigningKey', SYSTEM_CHAIN, audit, () => {
         const q = conn.queries;
         q.insertSigningKey.run(
           record.kid,
@@ -115,7 +115,7 @@ export function credentialMethods(conn: SqliteConnection): CredentialMethods {
     },
 
     async createTenant(tenant: TenantRecord, apiKey: ApiKeyRecord, audit: AuditBatch<void>): Promise<void> {
-      conn.audited('createTenant', tenant.id, audit, () => {
+      await conn.audited('createTenant', tenant.id, audit, () => {
         const q = conn.queries;
         if (q.getTenantByName.get(tenant.name)) {
           throw new AppError('tenant_exists', `A tenant named ${JSON.stringify(tenant.name)} already exists`);
@@ -141,7 +141,7 @@ export function credentialMethods(conn: SqliteConnection): CredentialMethods {
       first: RefreshTokenRecord,
       audit: AuditBatch<void>,
     ): Promise<void> {
-      conn.audited('createRefreshFamily', tenantId, audit, () => {
+      await conn.audited('createRefreshFamily', tenantId, audit, () => {
         const q = conn.queries;
         q.insertFamily.run(tenantId, family.id, family.subject, family.scope, family.createdAtMs, family.expiresAtMs);
         q.insertRefreshToken.run(tenantId, first.hash, family.id, first.createdAtMs, first.expiresAtMs);
