@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { AuditTrail } from '../audit/audit-trail.ts';
+import { AuditTrail, type AuditTrailOptions } from '../audit/audit-trail.ts';
 import { AccessTokens } from '../auth/access-tokens.ts';
 import { SigningKeyring } from '../auth/signing-keys.ts';
 import { TokenService } from '../auth/token-service.ts';
@@ -10,7 +10,7 @@ import type { Config } from '../config/index.ts';
 import { ConversationService } from '../conversations/conversation-service.ts';
 import { SessionPool } from '../conversations/session-pool.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
-import { createTenantCipher } from '../crypto/data-keys.ts';
+import { createTenantCipher, type TenantCipher } from '../crypto/data-keys.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/port.ts';
@@ -39,6 +39,13 @@ export interface AppDeps {
   metrics?: Metrics;
   /** `false` for no logs; by default pino at the configured level, redacted. */
   logger?: false;
+  /**
+   * Replace the per-tenant envelope cipher (ADR-008). Only benchmarks that
+   * measure what encryption costs pass another one; production never does.
+   */
+  cipher?: TenantCipher;
+  /** Build the audit trail from its options (benchmarks measuring what auditing costs). */
+  auditTrail?: (options: AuditTrailOptions) => AuditTrail;
   /** Where the (redacted) log lines go; stdout by default. */
   logStream?: { write(line: string): void };
 }
@@ -72,13 +79,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
 
   const keyring = new SigningKeyring({ store, clock });
   await keyring.init();
-  const audit = new AuditTrail({
+  const auditOptions: AuditTrailOptions = {
     store,
     clock,
     keyring,
     checkpointEvery: config.auditCheckpointEvery,
     checkpointIntervalMs: config.auditCheckpointInterval * 1000,
-  });
+  };
+  const audit = deps.auditTrail?.(auditOptions) ?? new AuditTrail(auditOptions);
   const accessTokens = new AccessTokens({
     keyring,
     clock,
@@ -95,7 +103,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     refreshTtlSeconds: config.refreshTokenTtl,
     familyTtlSeconds: config.refreshFamilyTtl,
   });
-  const cipher = createTenantCipher({ keys: deps.keyProvider, repository: store, clock });
+  const cipher = deps.cipher ?? createTenantCipher({ keys: deps.keyProvider, repository: store, clock });
   const sessions = new SessionPool({
     clock,
     maxPerTenant: config.maxSessionsPerTenant,
