@@ -28,14 +28,26 @@ const MED_WORDS = new Set(
   ).split(' '),
 );
 const ALLERGY = /\b(?:allerg\w*|hives|anaphyla\w*|epipen|intoleran\w*)\b/;
-const CONDITION =
-  /\b(?:pain|ache|aches|diabetes|diabetic|hypertension|pressure|asthma|copd|cancer|tumou?r|infection|fracture|depression|anxiety|failure|kidney|liver|heart|lung|stroke|seizure|migraine|headache|fever|cough|nausea|vomiting|diarrh\w*|constipation|swelling|swollen|rash|bleeding|dizz\w*|fatigue|tired|numb\w*|tingling|shortness|breath|wheez\w*|sugar|cholesterol|thyroid|obes\w*|weight|injury|injured|sprain\w*|disease|disorder|syndrome|symptoms?|diagnos\w*|history|chronic|acute|\w+itis|\w+emia|\w+osis|\w+oma|\w+pathy|\w+algia)\b/;
+const CONDITION = new RegExp(
+  '\\b(?:' +
+    [
+      'pain|aches?|diabet\\w*|hypertension|pressure|asthma|copd|cancer|tumou?r|infection|fracture|depress\\w*|anxiety',
+      'failure|kidney|liver|heart|lung|stroke|seizure|migraine|headache|fever|chills|cough|nausea|vomit\\w*|diarrh\\w*',
+      'constipation|swelling|swollen|rash|bleeding|dizz\\w*|fatigue|tired|numb\\w*|tingling|shortness|breath|breathing',
+      'wheez\\w*|sugar|cholesterol|thyroid|obes\\w*|weight|injury|injured|sprain\\w*|strain|disease|disorder|syndrome',
+      'symptom|diagnos\\w*|history|chronic|acute|fibrillation|afib|arrhythmia|palpitation|ulcer|nodule|lump|mass|cyst',
+      'lesion|bite|wound|burn|disc|bulging|mood|smok\\w*|alcohol|drinking|cessation|urinat\\w*|swallow\\w*|sleep\\w*',
+      'reflux|gerd|hernia|sciatica|rotator cuff|tendon|ligament|bruis\\w*|itch\\w*|stiff\\w*|cramp\\w*|spasm|sweats',
+      'immunoglobulin|cabg|bypass|pregnan\\w*|\\w+itis|\\w+emia|\\w+osis|\\w+oma|\\w+pathy|\\w+algia|\\w{4,}ia|\\w{4,}ism',
+    ].join('|') +
+    ')s?\\b',
+);
 const PROCEDURE =
   /\b(?:surgery|surgeries|operation|\w+ectomy|\w+otomy|\w+ostomy|\w+plasty|\w+scopy|x-?ray|mri|ct|scan|ultrasound|echo\w*|ekg|ecg|biopsy|labs?|bloodwork|a1c|test|tests|results?|referral|physical therapy|stent|transplant|dialysis|imaging|mammogram)\b/;
 const NEGATION =
   /\b(?:no|not|denies|denied|deny|never|none|without|stopped|quit|discontinued|negative|don't|doesn't|didn't|haven't|hasn't|no longer|ran out)\b/;
 const DOSE =
-  /\b(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|half)\s*(?:-\s*)?(?:mg|mcg|g|ml|cc|units?|iu|mmhg|bpm|%|percent|kg|kilograms?|lbs?|pounds|milligrams?|micrograms?|grams?|tablets?|pills?|puffs?|capsules?|drops?|times|degrees?)\b/;
+  /\b(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|half)\s*(?:-\s*)?(?:(?:mg|mcg|g|ml|cc|units?|iu|mmhg|bpm|percent|kg|kilograms?|lbs?|pounds|milligrams?|micrograms?|grams?|tablets?|pills?|puffs?|capsules?|drops?|times|degrees?)\b|%)/;
 const FREQUENCY =
   /\b(?:daily|nightly|weekly|monthly|twice|once|bid|tid|qid|qd|prn|every (?:day|morning|night|evening|week|\w+ hours)|a day|per day|at night|at bedtime|in the morning|as needed)\b/;
 const TIME =

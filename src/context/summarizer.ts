@@ -120,6 +120,11 @@ export function createExtractiveSummarizer(options: ExtractiveSummarizerOptions 
   return {
     kind: 'extractive',
     async fold(previous, turns) {
+      for (const t of turns) {
+        if (!Number.isSafeInteger(t.number) || typeof t.text !== 'string' || typeof t.role !== 'string') {
+          throw new TypeError(`a turn needs an integer number, a role and a text (turn ${String(t.number)})`);
+        }
+      }
       const prev = previous ?? emptySummary();
       const through = prev.throughTurn;
       const fresh = [...turns].filter((t) => t.number > through).sort((a, b) => a.number - b.number);
@@ -155,7 +160,7 @@ export function createExtractiveSummarizer(options: ExtractiveSummarizerOptions 
         open = last?.text.endsWith('?') ? last : null;
       }
 
-      const topics = countTopics(prev.topics ?? [], arrived);
+      const topics = countTopics(Array.isArray(prev.topics) ? prev.topics : [], arrived);
       const thread = topWords(topics);
       const scored: SummarySentence[] = [];
       for (const c of candidates) {

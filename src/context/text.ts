@@ -33,8 +33,9 @@ export function countWords(text: string): number {
 }
 
 /**
- * Undo ACI-Bench tokenisation ("hi , martha ." → "hi, martha.") and collapse
- * whitespace. Words are untouched, so a fact matcher sees the same words.
+ * Undo ACI-Bench tokenisation ("hi , martha ." → "hi, martha.", "do n't" →
+ * "don't", "gon na" → "gonna") and collapse whitespace. Other words are
+ * untouched, so a fact matcher sees the same words.
  */
 export function detokenize(text: string): string {
   return text
