@@ -153,6 +153,30 @@ export const SETTINGS = {
     'Longest turn content in characters.',
     integer('CONTINUUM_MAX_TURN_CHARS', 1, 1_000_000),
   ),
+  contextTokens: spec(
+    'CONTINUUM_CONTEXT_TOKENS',
+    4000,
+    'Token budget of the working context a model receives (counted with the o200k tokenizer).',
+    integer('CONTINUUM_CONTEXT_TOKENS', 256, 1_000_000),
+  ),
+  contextRecentMessages: spec(
+    'CONTINUUM_CONTEXT_RECENT_MESSAGES',
+    10,
+    'Messages kept verbatim in the working context; older ones fold into the rolling summary.',
+    integer('CONTINUUM_CONTEXT_RECENT_MESSAGES', 1, 1000),
+  ),
+  contextMaxAge: spec(
+    'CONTINUUM_CONTEXT_MAX_AGE',
+    86_400,
+    'Seconds after which a message leaves the working context (it stays in the record and in search).',
+    integer('CONTINUUM_CONTEXT_MAX_AGE', 60, 365 * 86_400),
+  ),
+  summaryMaxWords: spec(
+    'CONTINUUM_SUMMARY_MAX_WORDS',
+    500,
+    'Word cap of the rolling summary.',
+    integer('CONTINUUM_SUMMARY_MAX_WORDS', 50, 10_000),
+  ),
   logLevel: spec(
     'CONTINUUM_LOG_LEVEL',
     'info' as (typeof LOG_LEVELS)[number],

@@ -26,6 +26,8 @@ export interface ConversationServiceOptions {
   /** The server-wide secret of the session-ID function (ADR-002). */
   sessionIdSecret: string;
   metrics?: Metrics;
+  /** Told of every appended turn (the working context takes it in); failures there never fail the append. */
+  onAppended?: (conversation: ConversationRecord, turn: TurnView) => Promise<void>;
   /** Most missed turns a 409 carries. */
   missedLimit?: number;
 }
@@ -122,7 +124,7 @@ export class ConversationService {
   }
 
   async get(principal: Principal, id: string): Promise<ConversationView> {
-    const conversation = await this.#loadState(principal, id, 'conversation.read');
+    const conversation = await this.open(principal, id, 'conversation.read');
     await this.#o.audit.record(principal.tenantId, [
       conversationEvent('conversation.read', subjectActor(principal), conversation.id, 'success'),
     ]);
@@ -186,7 +188,7 @@ export class ConversationService {
   ): Promise<{ replayed: boolean; turn: TurnView; currentTurn: number }> {
     const { store, cipher } = this.#o;
     const tenantId = principal.tenantId;
-    const conversation = await this.#loadState(principal, id, 'turn.append');
+    const conversation = await this.open(principal, id, 'turn.append');
     const createdAt = this.#iso();
     const actor = subjectActor(principal);
     const outcome = await store.appendTurn(
@@ -232,23 +234,29 @@ export class ConversationService {
           hash: turn.hash,
           at: turn.createdAt,
         });
+        const view: TurnView = {
+          number: turn.number,
+          role: turn.role,
+          content: input.content,
+          createdAt,
+          hash: turn.hash,
+        };
+        await this.#o.onAppended?.(outcome.conversation, view);
         return {
           replayed: false,
-          turn: { number: turn.number, role: turn.role, content: input.content, createdAt, hash: turn.hash },
+          turn: view,
           currentTurn: outcome.conversation.turn,
         };
       }
       case 'replayed': {
-        const [turn] = await this.#readTurns(tenantId, conversation, outcome.turnNumber - 1, 1);
+        const [turn] = await this.readTurns(tenantId, conversation, outcome.turnNumber - 1, 1);
         if (!turn) throw new AppError('state_corrupt', `Turn ${outcome.turnNumber} of an idempotent append is missing`);
         return { replayed: true, turn, currentTurn: outcome.conversation.turn };
       }
       case 'conflict': {
         const after = input.expectedTurn;
         const missed =
-          outcome.missed.length === 0
-            ? []
-            : await this.#readTurns(tenantId, conversation, after, outcome.missed.length);
+          outcome.missed.length === 0 ? [] : await this.readTurns(tenantId, conversation, after, outcome.missed.length);
         throw new AppError('turn_conflict', `The conversation is at turn ${outcome.currentTurn}, not ${after}`, {
           extras: {
             currentTurn: outcome.currentTurn,
@@ -266,9 +274,25 @@ export class ConversationService {
     }
   }
 
+  /**
+   * Append a system note (e.g. a profile correction) at the current end of
+   * the conversation, retrying past concurrent appends; returns its turn.
+   */
+  async appendSystemNote(principal: Principal, id: string, content: string): Promise<number> {
+    let expectedTurn = (await this.open(principal, id, 'turn.append')).turn;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.append(principal, id, { role: 'system', content, expectedTurn })).turn.number;
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== 'turn_conflict' || attempt === 4) throw error;
+        expectedTurn = error.extras['currentTurn'] as number;
+      }
+    }
+  }
+
   async listTurns(principal: Principal, id: string, after: number, limit: number): Promise<TurnView[]> {
-    const conversation = await this.#loadState(principal, id, 'turn.read');
-    const turns = await this.#readTurns(principal.tenantId, conversation, after, limit);
+    const conversation = await this.open(principal, id, 'turn.read');
+    const turns = await this.readTurns(principal.tenantId, conversation, after, limit);
     await this.#o.audit.record(principal.tenantId, [
       conversationEvent('turn.read', subjectActor(principal), conversation.id, 'success', {
         after,
@@ -278,8 +302,8 @@ export class ConversationService {
     return turns;
   }
 
-  /** Turns after `after`, each checked against its predecessor's hash. */
-  async #readTurns(tenantId: TenantId, c: ConversationRecord, after: number, limit: number): Promise<TurnView[]> {
+  /** Turns after `after`, each checked against its predecessor's hash (no audit event: callers record their own). */
+  async readTurns(tenantId: TenantId, c: ConversationRecord, after: number, limit: number): Promise<TurnView[]> {
     if (after <= 0) {
       const rows = await this.#o.store.listTurns(tenantId, c.id, 0, limit);
       return this.#complete(c, 0, limit, this.#chains.openRange(tenantId, rows, c.genesisHash));
@@ -304,8 +328,11 @@ export class ConversationService {
     return turns;
   }
 
-  /** Load, claim a session and verify: what every request on a conversation's state pays (timed as state load). */
-  async #loadState(principal: Principal, id: string, action: string): Promise<ConversationRecord> {
+  /**
+   * Load, claim a session and verify: what every request on a conversation's
+   * state pays (timed as state load). A refused access is audited as `action`.
+   */
+  async open(principal: Principal, id: string, action: string): Promise<ConversationRecord> {
     const started = performance.now();
     const conversation = await this.#load(principal, id, action);
     this.#o.sessions.touch(principal.tenantId, conversation.id);

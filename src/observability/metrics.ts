@@ -35,6 +35,23 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers: [registry],
     }),
+    contextBuild: new Histogram({
+      name: 'continuum_context_build_seconds',
+      help: 'Time to build a working context (state catch-up, recent turns, retrieval, prompt).',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    profileExtraction: new Counter({
+      name: 'continuum_profile_extraction_total',
+      help: 'Profile extraction per turn by outcome: facts, empty, suspect_empty (clinical-looking text, no fact), failed.',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    contextUpdateFailures: new Counter({
+      name: 'continuum_context_update_failures_total',
+      help: 'Working-context updates that failed after an append (the context catches up on its next read).',
+      registers: [registry],
+    }),
     authFailures: new Counter({
       name: 'continuum_auth_failures_total',
       help: 'Failed authentications by reason.',

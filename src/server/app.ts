@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AuditTrail, type AuditTrailOptions } from '../audit/audit-trail.ts';
 import { AccessTokens } from '../auth/access-tokens.ts';
 import { SigningKeyring } from '../auth/signing-keys.ts';
 import { TokenService } from '../auth/token-service.ts';
 import type { Config } from '../config/index.ts';
+import { ContextService } from '../context/context-service.ts';
+import { createExtractiveSummarizer } from '../context/summarizer.ts';
+import { SYSTEM_PROMPT } from '../context/system-prompt.ts';
 import { ConversationService } from '../conversations/conversation-service.ts';
 import { SessionPool } from '../conversations/session-pool.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { createTenantCipher, type TenantCipher } from '../crypto/data-keys.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
+import { createIntentRouter, type IntentRouter } from '../intents/index.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/port.ts';
 import { createMemoryEventBus, type EventBus } from '../sync/event-bus.ts';
@@ -24,6 +28,7 @@ import { TokenBucketLimiter } from './rate-limiter.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
+import { registerContextRoutes } from './routes/context.ts';
 import { registerConversationRoutes } from './routes/conversations.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import type { Services } from './services.ts';
@@ -46,6 +51,8 @@ export interface AppDeps {
   cipher?: TenantCipher;
   /** Build the audit trail from its options (benchmarks measuring what auditing costs). */
   auditTrail?: (options: AuditTrailOptions) => AuditTrail;
+  /** The intent router; the built-in rules by default. */
+  intentRouter?: IntentRouter;
   /** Where the (redacted) log lines go; stdout by default. */
   logStream?: { write(line: string): void };
 }
@@ -112,6 +119,40 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   const sessionIdSecret = await store.getOrCreateSecret('session-id-secret', () =>
     randomBytes(32).toString('base64url'),
   );
+  // The turn engine tells the working context of each append; the context reads turns through the engine.
+  let context: ContextService | undefined;
+  let appLog: FastifyBaseLogger | undefined;
+  const conversations = new ConversationService({
+    store,
+    clock,
+    bus,
+    cipher,
+    sessions,
+    audit,
+    metrics,
+    sessionIdSecret,
+    onAppended: async (conversation, turn) => {
+      try {
+        await context?.advance(conversation, [turn]);
+      } catch (error) {
+        // The turn is committed; the context is derived and catches up on its next read.
+        metrics.contextUpdateFailures.inc();
+        appLog?.error({ err: error }, 'working context update failed');
+      }
+    },
+  });
+  context = new ContextService({
+    store,
+    clock,
+    cipher,
+    summarizer: createExtractiveSummarizer({ maxWords: config.summaryMaxWords }),
+    readTurns: (tenantId, conversation, after, limit) => conversations.readTurns(tenantId, conversation, after, limit),
+    budgetTokens: config.contextTokens,
+    recentMessages: config.contextRecentMessages,
+    maxAgeMs: config.contextMaxAge * 1000,
+    systemPrompt: SYSTEM_PROMPT,
+    metrics,
+  });
   const services: Services = {
     config,
     clock,
@@ -123,7 +164,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     tokens,
     audit,
     tenants: new TenantService({ store, clock, audit }),
-    conversations: new ConversationService({ store, clock, bus, cipher, sessions, audit, metrics, sessionIdSecret }),
+    conversations,
+    context,
+    intents: deps.intentRouter ?? createIntentRouter(),
     sessions,
     metrics,
     auth: createAuthHooks({
@@ -194,6 +237,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   registerAdminRoutes(app, services);
   registerConversationRoutes(app, services);
   registerAuditRoutes(app, services);
+  registerContextRoutes(app, services);
+  appLog = app.log;
   audit.setLogger(app.log);
   await app.ready();
   return { app, services };

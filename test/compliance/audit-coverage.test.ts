@@ -66,7 +66,7 @@ const CALLS: Record<string, Call> = {
     method: 'POST',
     url: `/v1/conversations/${c.conversationId}/turns`,
     token: c.token,
-    body: { role: 'user', content: 'hello', expectedTurn: 0 },
+    body: { role: 'user', content: 'hello, I take metformin 500 mg twice a day', expectedTurn: 0 },
   }),
   'get /v1/conversations/{id}/turns': (c) => ({
     method: 'GET',
@@ -77,6 +77,22 @@ const CALLS: Record<string, Call> = {
     method: 'POST',
     url: `/v1/conversations/${c.conversationId}/close`,
     token: c.token,
+  }),
+  'get /v1/conversations/{id}/context': (c) => ({
+    method: 'GET',
+    url: `/v1/conversations/${c.conversationId}/context?q=hello`,
+    token: c.token,
+  }),
+  'get /v1/conversations/{id}/search': (c) => ({
+    method: 'GET',
+    url: `/v1/conversations/${c.conversationId}/search?q=hello`,
+    token: c.token,
+  }),
+  'patch /v1/conversations/{id}/profile': (c) => ({
+    method: 'PATCH',
+    url: `/v1/conversations/${c.conversationId}/profile`,
+    token: c.adminToken,
+    body: { op: 'correct', fact: { kind: 'medication', id: 'med:metformin', dose: '1000 mg' } },
   }),
   'get /v1/audit/events': (c) => ({ method: 'GET', url: '/v1/audit/events', token: c.adminToken }),
   'get /v1/audit/verify': (c) => ({ method: 'GET', url: '/v1/audit/verify', token: c.adminToken }),

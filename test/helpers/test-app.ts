@@ -5,7 +5,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Config, configWith } from '../../src/config/index.ts';
 import { FakeClock } from '../../src/core/clock.ts';
 import { createLocalKeyProvider } from '../../src/crypto/local-key-provider.ts';
-import { buildApp, type ContinuumApp } from '../../src/server/app.ts';
+import { type AppDeps, buildApp, type ContinuumApp } from '../../src/server/app.ts';
 import { MASTER_KEY_FILE, SQLITE_FILE } from '../../src/server/runtime.ts';
 import { createSqliteStore } from '../../src/store/adapters/sqlite/sqlite-store.ts';
 
@@ -16,6 +16,8 @@ export interface TestAppOptions {
   dataDir?: string;
   clock?: FakeClock;
   config?: Partial<Record<keyof Config, unknown>>;
+  /** Replace the built-in intent router (e.g. with a broken one, to see /readyz say so). */
+  intentRouter?: AppDeps['intentRouter'];
   /** Capture the app's real (redacted) log lines here instead of discarding them. */
   logStream?: { write(line: string): void };
 }
@@ -74,6 +76,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     keyProvider,
     adminToken: ADMIN_TOKEN,
     clock,
+    ...(options.intentRouter === undefined ? {} : { intentRouter: options.intentRouter }),
     ...(options.logStream === undefined ? { logger: false as const } : { logStream: options.logStream }),
   });
 

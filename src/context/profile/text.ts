@@ -162,8 +162,12 @@ export function splitSentences(text: string): Sentence[] {
   for (let m = boundary.exec(text); m !== null; m = boundary.exec(text)) {
     const end = m.index + m[0].length;
     if (m[0] === '.' || m[0] === '.\n') {
-      const before = /([\p{L}.]+)$/u.exec(text.slice(start, m.index))?.[1]?.toLowerCase() ?? '';
-      if (ABBREVIATIONS.has(before) || /^[a-z]$/.test(before) || before.includes('.')) continue;
+      const head = text.slice(start, m.index);
+      const raw = /([\p{L}.]+)$/u.exec(head)?.[1] ?? '';
+      const before = raw.toLowerCase();
+      // "J. Smith" is an initial; "starts with an L. Oh" ends a sentence.
+      const initial = /^[A-Z]$/.test(raw) && !/\b(?:a|an|the|letter|with|vitamin|hepatitis|type)\s+[A-Z]$/i.test(head);
+      if (ABBREVIATIONS.has(before) || initial || before.includes('.')) continue;
     }
     push(text.slice(start, end));
     start = end;

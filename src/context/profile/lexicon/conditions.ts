@@ -150,9 +150,9 @@ cushings syndrome | cushing's syndrome, cushing's disease
 obesity | obese, morbid obesity, morbidly obese, overweight
 vitamin d deficiency | low vitamin d
 vitamin b12 deficiency | b12 deficiency, low b12
-hyperkalemia | high potassium
-hypokalemia | low potassium
-hyponatremia | low sodium
+hyperkalemia
+hypokalemia
+hyponatremia
 dehydration | dehydrated
 gout | gouty arthritis
 # musculoskeletal

@@ -39,7 +39,7 @@ fluoroquinolones | quinolones, fluoroquinolone
 chemotherapy medication | chemo pills, oral chemotherapy
 antiviral | antivirals
 antifungal | antifungals
-vitamin | vitamins, supplements, supplement
+vitamin | vitamins
 `;
 
 /** Drug-class lexicon entries; each becomes a medication named by its class. */

@@ -85,7 +85,7 @@ enoxaparin | lovenox
 clopidogrel | plavix
 prasugrel | effient
 ticagrelor | brilinta
-aspirin | asa, baby aspirin, ecotrin, bayer aspirin, low dose aspirin, low-dose aspirin, enteric coated aspirin
+aspirin | asprin, asa, baby aspirin, ecotrin, bayer aspirin, low dose aspirin, low-dose aspirin, enteric coated aspirin
 cilostazol | pletal
 # diabetes and endocrine
 metformin | glucophage, glumetza, fortamet, metformin er
@@ -467,6 +467,7 @@ turmeric
 biotin
 st johns wort | st. john's wort
 cbd | cbd oil
+medifast | medifast shakes
 medical marijuana | marijuana, cannabis
 `;
 

@@ -1,0 +1,280 @@
+import type { TurnView } from '../conversations/views.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ConversationId, TenantId } from '../core/types.ts';
+import type { TenantCipher } from '../crypto/data-keys.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { AuditBatch, ConversationRecord, Store } from '../store/port.ts';
+import { type ContextState, openContextState, sealContextState } from './context-state.ts';
+import { applyCorrection, applyTurn, emptyProfile, type Profile, renderProfile } from './profile/index.ts';
+import { type BuiltPrompt, buildPrompt, type PromptTurn } from './prompt-builder.ts';
+import { clinicalSalience } from './salience.ts';
+import { ConversationIndex } from './search-index.ts';
+import type { Summarizer } from './summarizer.ts';
+
+/** Verified, decrypted turns of a conversation after `after` (the turn engine's reader). */
+export type TurnReader = (
+  tenantId: TenantId,
+  c: ConversationRecord,
+  after: number,
+  limit: number,
+) => Promise<TurnView[]>;
+
+export interface ContextServiceOptions {
+  store: Store;
+  clock: Clock;
+  cipher: TenantCipher;
+  summarizer: Summarizer;
+  readTurns: TurnReader;
+  /** Token budget of the prompt (CONTINUUM_CONTEXT_TOKENS). */
+  budgetTokens: number;
+  /** Messages kept verbatim; older ones fold into the summary. */
+  recentMessages: number;
+  /** Messages older than this leave the working context (they stay in the record). */
+  maxAgeMs: number;
+  systemPrompt: string;
+  metrics?: Metrics;
+  /** Conversations whose search index and state this node keeps in memory. */
+  cacheSize?: number;
+}
+
+/** The working context of ADR-004, as `GET …/context` returns it. */
+export interface WorkingContext {
+  profile: Profile;
+  summary: string;
+  recent: TurnView[];
+  retrieved: (TurnView & { score: number })[];
+  tokens: number;
+  prompt: BuiltPrompt;
+}
+
+interface Cached {
+  version: number | null;
+  state: ContextState;
+}
+
+const RETRIEVE = 5;
+/** A turn this salient that yields no fact at all is counted as a possible miss. */
+const SUSPECT_SALIENCE = 3;
+
+/**
+ * Keeps each conversation's working context: profile (updated per turn),
+ * rolling summary (turns past the recent window fold in), and a lexical index
+ * over the whole history. Maintained incrementally, so building a context
+ * costs the same at turn 10 as at turn 10,000 once a node has the
+ * conversation in memory; its state is derived and catches up from the
+ * record whenever it lags (a crash, another node's append).
+ */
+export class ContextService {
+  readonly #o: ContextServiceOptions;
+  readonly #states = new Map<ConversationId, Cached>();
+  readonly #indexes = new Map<ConversationId, ConversationIndex>();
+
+  constructor(options: ContextServiceOptions) {
+    if (!(options.budgetTokens > 0) || !(options.recentMessages > 0)) {
+      throw new TypeError('ContextService: budgetTokens and recentMessages must be positive');
+    }
+    this.#o = options;
+  }
+
+  /** Take in every turn the state has not seen; `fresh` are turns the caller already holds. */
+  async advance(c: ConversationRecord, fresh: TurnView[] = []): Promise<ContextState> {
+    for (let attempt = 0; ; attempt++) {
+      const cached = await this.#load(c);
+      const next = await this.#catchUp(c, cached.state, fresh);
+      if (next === cached.state) return next;
+      if (await this.#save(c, cached.version, next)) return next;
+      this.#states.delete(c.id); // another node saved first: start again from its state
+      if (attempt === 2) return next;
+    }
+  }
+
+  /** The working context for the next message `q` (default: the last user message). */
+  async build(c: ConversationRecord, q?: string): Promise<WorkingContext> {
+    const started = performance.now();
+    const state = await this.advance(c);
+    const recent = await this.#recent(c, state);
+    const query = q ?? [...recent].reverse().find((t) => t.role === 'user')?.content ?? '';
+    const excludeFrom = recent[0]?.number ?? c.turn + 1;
+    const retrieved = query === '' ? [] : await this.#retrieve(c, query, RETRIEVE, excludeFrom);
+    const prompt = buildPrompt({
+      systemPrompt: this.#o.systemPrompt,
+      profileText: renderProfile(state.profile),
+      summaryText: state.summary?.text ?? '',
+      retrieved: retrieved.map(toPromptTurn),
+      recent: recent.map(toPromptTurn),
+      ...(q === undefined ? {} : { nextMessage: q }),
+      budgetTokens: this.#o.budgetTokens,
+    });
+    this.#o.metrics?.contextBuild.observe((performance.now() - started) / 1000);
+    return {
+      profile: state.profile,
+      summary: state.summary?.text ?? '',
+      recent,
+      retrieved,
+      tokens: prompt.tokens,
+      prompt,
+    };
+  }
+
+  /** Turns of the whole history matching `q`, best first. */
+  async search(c: ConversationRecord, q: string, limit: number): Promise<(TurnView & { score: number })[]> {
+    return this.#retrieve(c, q, limit, c.turn + 1);
+  }
+
+  /** Apply a clinician's correction made at turn `atTurn`; returns the new profile. */
+  async correct(
+    c: ConversationRecord,
+    op: 'confirm' | 'correct' | 'retract',
+    fact: { kind: string; id?: string; [field: string]: unknown },
+    atTurn: number,
+    audit: AuditBatch<boolean>,
+  ): Promise<Profile> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const cached = await this.#load(c);
+      const state = await this.#catchUp(c, cached.state, []);
+      const next: ContextState = {
+        ...state,
+        profile: applyCorrection(state.profile, op, fact as never, { turn: atTurn }),
+      };
+      if (await this.#save(c, cached.version, next, audit)) return next.profile;
+      this.#states.delete(c.id);
+    }
+    throw new Error('the working context kept changing under the correction; try again');
+  }
+
+  async #load(c: ConversationRecord): Promise<Cached> {
+    const cached = this.#states.get(c.id);
+    if (cached) return cached;
+    await this.#o.cipher.ensureLoaded(c.tenantId);
+    const record = await this.#o.store.getContextState(c.tenantId, c.id);
+    const loaded: Cached = record
+      ? { version: record.version, state: openContextState(this.#o.cipher, c, record.state) }
+      : { version: null, state: { profile: emptyProfile(), summary: null, throughTurn: 0 } };
+    this.#remember(this.#states, c.id, loaded);
+    return loaded;
+  }
+
+  async #save(c: ConversationRecord, version: number | null, state: ContextState, audit?: AuditBatch<boolean>) {
+    const next = (version ?? 0) + 1;
+    const saved = await this.#o.store.putContextState(
+      c.tenantId,
+      c.id,
+      {
+        version: next,
+        throughTurn: state.throughTurn,
+        state: sealContextState(this.#o.cipher, c, state),
+        updatedAt: new Date(this.#o.clock.now()).toISOString(),
+      },
+      version,
+      audit,
+    );
+    if (saved) this.#remember(this.#states, c.id, { version: next, state });
+    return saved;
+  }
+
+  /** The state with every turn through `c.turn` taken in (the same object when nothing was new). */
+  async #catchUp(c: ConversationRecord, state: ContextState, fresh: TurnView[]): Promise<ContextState> {
+    if (state.throughTurn >= c.turn) return state;
+    const turns = await this.#turnsAfter(c, state.throughTurn, c.turn, fresh);
+    let profile = state.profile;
+    for (const turn of turns) {
+      const index = this.#indexes.get(c.id);
+      if (index?.lastTurn === turn.number - 1) index.add({ number: turn.number, role: turn.role, text: turn.content });
+      // System turns are instructions and correction records, not statements about the patient.
+      if (turn.role === 'system') continue;
+      try {
+        const result = applyTurn(profile, { number: turn.number, role: turn.role, text: turn.content });
+        profile = result.profile;
+        const outcome =
+          result.mentions > 0
+            ? 'facts'
+            : clinicalSalience(turn.content) >= SUSPECT_SALIENCE
+              ? 'suspect_empty'
+              : 'empty';
+        this.#o.metrics?.profileExtraction.inc({ outcome });
+      } catch (error) {
+        this.#o.metrics?.profileExtraction.inc({ outcome: 'failed' });
+        throw error;
+      }
+    }
+    const last = turns.at(-1)?.number ?? state.throughTurn;
+    const summary = await this.#fold(c, state.summary, turns);
+    return { profile, summary, throughTurn: last };
+  }
+
+  /** Fold every turn past the recent window, or older than the age limit, into the summary. */
+  async #fold(c: ConversationRecord, summary: ContextState['summary'], known: TurnView[]) {
+    const folded = summary?.throughTurn ?? 0;
+    let upTo = Math.max(0, c.turn - this.#o.recentMessages);
+    const oldest = this.#o.clock.now() - this.#o.maxAgeMs;
+    const window = await this.#turnsAfter(c, upTo, c.turn, known);
+    for (const turn of window) if (Date.parse(turn.createdAt) < oldest) upTo = turn.number;
+    if (upTo <= folded) return summary;
+    const turns = await this.#turnsAfter(c, folded, upTo, known);
+    return this.#o.summarizer.fold(
+      summary,
+      turns.map((t) => ({ number: t.number, role: t.role, text: t.content })),
+    );
+  }
+
+  /** Turns `after+1 … through`, taken from `known` where it has them, else read (verified) from the record. */
+  async #turnsAfter(c: ConversationRecord, after: number, through: number, known: TurnView[]): Promise<TurnView[]> {
+    if (through <= after) return [];
+    const first = known[0]?.number;
+    if (first !== undefined && first <= after + 1 && (known.at(-1)?.number ?? 0) >= through) {
+      return known.filter((t) => t.number > after && t.number <= through);
+    }
+    const out: TurnView[] = [];
+    while (out.length < through - after) {
+      const start = after + out.length;
+      const page = await this.#o.readTurns(c.tenantId, c, start, Math.min(500, through - start));
+      if (page.length === 0) break;
+      out.push(...page);
+    }
+    return out;
+  }
+
+  /** The recent window: the last messages not yet folded and not older than the age limit. */
+  async #recent(c: ConversationRecord, state: ContextState): Promise<TurnView[]> {
+    const from = Math.max(state.summary?.throughTurn ?? 0, c.turn - this.#o.recentMessages);
+    const oldest = this.#o.clock.now() - this.#o.maxAgeMs;
+    const turns = await this.#turnsAfter(c, from, c.turn, []);
+    return turns.filter((t) => Date.parse(t.createdAt) >= oldest);
+  }
+
+  async #retrieve(c: ConversationRecord, q: string, limit: number, excludeFrom: number) {
+    const index = await this.#ensureIndex(c);
+    const hits = index.search(q, { limit, excludeFrom });
+    const out: (TurnView & { score: number })[] = [];
+    for (const hit of hits) {
+      const [turn] = await this.#o.readTurns(c.tenantId, c, hit.number - 1, 1);
+      if (turn) out.push({ ...turn, score: hit.score });
+    }
+    return out;
+  }
+
+  /** This node's index of the conversation, caught up to `c.turn` (built from the record on first use). */
+  async #ensureIndex(c: ConversationRecord): Promise<ConversationIndex> {
+    let index = this.#indexes.get(c.id);
+    if (!index) {
+      index = new ConversationIndex();
+      this.#remember(this.#indexes, c.id, index);
+    }
+    if (index.lastTurn < c.turn) {
+      for (const turn of await this.#turnsAfter(c, index.lastTurn, c.turn, [])) {
+        index.add({ number: turn.number, role: turn.role, text: turn.content });
+      }
+    }
+    return index;
+  }
+
+  #remember<V>(map: Map<ConversationId, V>, id: ConversationId, value: V): void {
+    map.delete(id);
+    if (map.size >= (this.#o.cacheSize ?? 1000)) map.delete(map.keys().next().value as ConversationId);
+    map.set(id, value);
+  }
+}
+
+function toPromptTurn(turn: TurnView): PromptTurn {
+  return { number: turn.number, role: turn.role, content: turn.content };
+}
