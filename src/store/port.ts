@@ -91,6 +91,19 @@ export interface Store extends DataKeyRepository {
     audit?: AuditBatch<boolean>,
   ): Promise<boolean>;
 
+  /** Store one stream event (data sealed by the caller); refuses a duplicate id. */
+  appendStreamEvent(tenantId: TenantId, conversationId: ConversationId, event: StreamEventRecord): Promise<void>;
+  /** Events with an id greater than `afterId` (all when null), oldest first. */
+  listStreamEvents(
+    tenantId: TenantId,
+    conversationId: ConversationId,
+    afterId: string | null,
+    limit: number,
+  ): Promise<StreamEventRecord[]>;
+  lastStreamEventId(tenantId: TenantId, conversationId: ConversationId): Promise<string | null>;
+  /** Delete all but the newest `keepLast` events of the conversation. */
+  pruneStreamEvents(tenantId: TenantId, conversationId: ConversationId, keepLast: number): Promise<void>;
+
   /**
    * Append events to the tenant's audit chain on their own (reads, refusals).
    * Audit rows are append-only: the store refuses UPDATE and DELETE.
@@ -116,6 +129,14 @@ export interface ContextStateRecord {
   /** Sealed JSON. */
   state: Uint8Array;
   updatedAt: string;
+}
+
+/** One event of a conversation's SSE stream; ids sort as text. */
+export interface StreamEventRecord {
+  id: string;
+  event: string;
+  /** Sealed event data. */
+  data: Uint8Array;
 }
 
 /** The head of a tenant's audit chain. */

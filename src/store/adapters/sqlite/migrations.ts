@@ -157,4 +157,15 @@ export const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  // 4: the replay buffer behind resumable SSE (ADR-005); event data is sealed by the service
+  `
+  CREATE TABLE stream_events (
+    conversation_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    tenant_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (conversation_id, event_id)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

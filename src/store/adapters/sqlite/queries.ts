@@ -98,6 +98,21 @@ export function prepareQueries(db: Database.Database) {
        WHERE tenant_id = ? AND conversation_id = ? AND version = ?`,
     ),
 
+    insertStreamEvent: db.prepare(
+      'INSERT INTO stream_events (conversation_id, event_id, tenant_id, event, data) VALUES (?, ?, ?, ?, ?)',
+    ),
+    listStreamEvents: db.prepare(
+      'SELECT event_id, event, data FROM stream_events WHERE tenant_id = ? AND conversation_id = ? AND event_id > ? ORDER BY event_id LIMIT ?',
+    ),
+    lastStreamEventId: db.prepare(
+      'SELECT event_id FROM stream_events WHERE tenant_id = ? AND conversation_id = ? ORDER BY event_id DESC LIMIT 1',
+    ),
+    pruneStreamEvents: db.prepare(
+      `DELETE FROM stream_events WHERE tenant_id = ? AND conversation_id = ? AND event_id < (
+         SELECT event_id FROM stream_events WHERE tenant_id = ? AND conversation_id = ? ORDER BY event_id DESC LIMIT 1 OFFSET ?
+       )`,
+    ),
+
     getIdempotency: db.prepare(
       'SELECT request_hash, turn_number FROM idempotency_keys WHERE conversation_id = ? AND key = ?',
     ),

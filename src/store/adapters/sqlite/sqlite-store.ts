@@ -4,6 +4,7 @@ import { openConnection, type SqliteStoreOptions } from './connection.ts';
 import { contextMethods } from './context.ts';
 import { conversationMethods } from './conversations.ts';
 import { credentialMethods } from './credentials.ts';
+import { streamMethods } from './streams.ts';
 
 export type { SqliteStoreOptions } from './connection.ts';
 
@@ -35,5 +36,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...conversationMethods(conn),
     ...auditMethods(conn),
     ...contextMethods(conn),
+    ...streamMethods(conn),
   } satisfies Store;
 }
