@@ -1,21 +1,24 @@
 /**
- * `npm run bench`: state load and append throughput, printed as tables,
- * written to bench/results/<name>.json and (full runs) bench/README.md.
+ * `npm run bench`: state load, append throughput and what encryption and
+ * audit cost, printed as tables, written to bench/results/<name>.json and
+ * (full runs) bench/README.md.
  *
- *   npm run bench [-- --quick] [--only state-load|throughput] [--name N] [--cpu-prof | --no-cpu-prof] [--readme]
+ *   npm run bench [-- --quick] [--only state-load|throughput|compliance] [--name N] [--cpu-prof | --no-cpu-prof] [--readme]
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { profileAppends, runAppendThroughput } from './append-throughput.ts';
+import { runComplianceCost } from './compliance-cost.ts';
 import { DATA_CITATION, DATA_FILES, loadClinicalTurns, meanLength } from './lib/clinical-text.ts';
 import { machineInfo } from './lib/machine.ts';
 import { type BenchResults, consoleReport, readme } from './lib/report.ts';
 import { runStateLoad } from './state-load.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const TARGETS = { stateLoadP99MsAt1000Turns: 5, appendToBareRatio: 0.25 };
+const TARGETS = { stateLoadP99MsAt1000Turns: 5, appendToBareRatio: 0.25, complianceThroughputCost: 0.25 };
+const PARTS = ['state-load', 'throughput', 'compliance'] as const;
 
 const PARAMS = {
   full: {
@@ -28,11 +31,33 @@ const PARAMS = {
     },
     throughput: { connections: [10, 50], durationSeconds: 8, rounds: 3, warmupSeconds: 2 },
     profile: { connections: 50, durationSeconds: 8 },
+    compliance: {
+      rounds: 3,
+      writers: 50,
+      appendsPerWriter: 200,
+      warmupAppendsPerWriter: 40,
+      stateLoadTurns: 1000,
+      warmupIterations: 200,
+      warmIterations: 2000,
+      recentTurns: 20,
+      http: { connections: 50, durationSeconds: 6, warmupSeconds: 2 },
+    },
   },
   quick: {
     stateLoad: { sizes: [10, 100, 1000], coldRuns: 3, warmupIterations: 50, warmIterations: 300, recentTurns: 20 },
     throughput: { connections: [50], durationSeconds: 3, rounds: 1, warmupSeconds: 1 },
     profile: { connections: 50, durationSeconds: 3 },
+    compliance: {
+      rounds: 1,
+      writers: 50,
+      appendsPerWriter: 50,
+      warmupAppendsPerWriter: 10,
+      stateLoadTurns: 1000,
+      warmupIterations: 50,
+      warmIterations: 300,
+      recentTurns: 20,
+      http: { connections: 50, durationSeconds: 3, warmupSeconds: 1 },
+    },
   },
 };
 
@@ -46,9 +71,11 @@ const { values } = parseArgs({
     readme: { type: 'boolean', default: false },
   },
 });
-if (values.only !== undefined && values.only !== 'state-load' && values.only !== 'throughput') {
-  throw new TypeError('--only takes state-load or throughput');
+const only = values.only;
+if (only !== undefined && !(PARTS as readonly string[]).includes(only)) {
+  throw new TypeError(`--only takes ${PARTS.join(', ')}`);
 }
+const runs = (part: (typeof PARTS)[number]) => only === undefined || only === part;
 const mode = values.quick ? 'quick' : 'full';
 const name = values.name ?? mode;
 if (!/^[\w.-]+$/.test(name)) throw new TypeError('--name takes letters, digits, ".", "_" and "-"');
@@ -75,11 +102,11 @@ const results: BenchResults = {
   params,
 };
 
-if (values.only !== 'throughput') {
+if (runs('state-load')) {
   log('state load:');
   results.stateLoad = await runStateLoad({ ...params.stateLoad, turns, log });
 }
-if (values.only !== 'state-load') {
+if (runs('throughput')) {
   log('append throughput:');
   results.throughput = await runAppendThroughput({ ...params.throughput, turns, root: ROOT, log });
   const missed = results.throughput.some((f) => f.ratio < TARGETS.appendToBareRatio);
@@ -94,6 +121,11 @@ if (values.only !== 'state-load') {
     });
     results.profile = { ...profile, connections: params.profile.connections };
   }
+}
+
+if (runs('compliance')) {
+  log('compliance cost (encryption + audit on vs off):');
+  results.compliance = await runComplianceCost({ ...params.compliance, turns, root: ROOT, log });
 }
 
 results.wallSeconds = (performance.now() - started) / 1000;
@@ -111,7 +143,8 @@ writeFileSync(
   )}\n`,
 );
 process.stdout.write(`${consoleReport(results)}\n\nWrote bench/${resultFile}`);
-const complete = results.stateLoad !== undefined && results.throughput !== undefined;
+const complete =
+  results.stateLoad !== undefined && results.throughput !== undefined && results.compliance !== undefined;
 if ((mode === 'full' && complete) || values.readme) {
   writeFileSync(path.join(ROOT, 'bench/README.md'), readme(results, resultFile));
   process.stdout.write(' and bench/README.md');

@@ -17,7 +17,7 @@ import type { Principal } from '../src/auth/principal.ts';
 import { configWith } from '../src/config/index.ts';
 import { asTenantId } from '../src/core/types.ts';
 import { createLocalKeyProvider } from '../src/crypto/local-key-provider.ts';
-import { buildApp } from '../src/server/app.ts';
+import { type AppDeps, buildApp } from '../src/server/app.ts';
 import { MASTER_KEY_FILE, SQLITE_FILE } from '../src/server/runtime.ts';
 import type { Services } from '../src/server/services.ts';
 import { createSqliteStore } from '../src/store/adapters/sqlite/sqlite-store.ts';
@@ -54,7 +54,7 @@ export interface StateLoadFigures {
  */
 export type LoadFigures = LatencySummary & { getP50: number; recentP50: number; cpuP50: number; cpuP99: number };
 
-interface LoadSample {
+export interface LoadSample {
   get: number;
   recent: number;
   cpu: number;
@@ -62,14 +62,17 @@ interface LoadSample {
 
 const BENCH_ADMIN_TOKEN = 'bench-operator-token-0123456789';
 
-interface Instance {
+export interface Instance {
   app: FastifyInstance;
   services: Services;
   close(): Promise<void>;
 }
 
+/** What bench/compliance-cost.ts swaps out to measure encryption and audit; nothing by default. */
+export type InstanceOverrides = Pick<AppDeps, 'cipher' | 'auditTrail'>;
+
 /** One app on `dataDir`, wired as the server wires it (rate limits and session limit off). */
-async function openInstance(dataDir: string): Promise<Instance> {
+export async function openInstance(dataDir: string, overrides: InstanceOverrides = {}): Promise<Instance> {
   const config = configWith({
     dataDir,
     rateLimitPerTenant: 0,
@@ -85,6 +88,7 @@ async function openInstance(dataDir: string): Promise<Instance> {
     keyProvider,
     adminToken: BENCH_ADMIN_TOKEN,
     logger: false,
+    ...overrides,
   });
   return {
     app,
@@ -96,8 +100,26 @@ async function openInstance(dataDir: string): Promise<Instance> {
   };
 }
 
+/** A tenant through the HTTP contract (stable); the principal of one of its subjects. */
+export async function createBenchTenant(app: FastifyInstance, name: string): Promise<Principal> {
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/admin/tenants',
+    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
+    payload: { name },
+  });
+  if (created.statusCode !== 201) throw new Error(`create tenant: ${created.statusCode} ${created.body}`);
+  return {
+    tenantId: asTenantId((created.json() as { tenantId: string }).tenantId),
+    subject: 'bench-clinician',
+    scope: 'conversations',
+    tokenId: 'bench',
+    familyId: 'bench',
+  };
+}
+
 /** One state load; returns the time of each half in ms. */
-async function loadState(
+export async function loadState(
   services: Services,
   principal: Principal,
   id: string,
@@ -122,7 +144,7 @@ async function loadState(
   return { get: loaded - started, recent: finished - loaded, cpu: (cpu.user + cpu.system) / 1000 };
 }
 
-function figures(samples: LoadSample[]): LoadFigures {
+export function loadFigures(samples: LoadSample[]): LoadFigures {
   const cpu = summarize(samples.map((s) => s.cpu));
   return {
     ...summarize(samples.map((s) => s.get + s.recent)),
@@ -139,21 +161,7 @@ export async function runStateLoad(options: StateLoadOptions): Promise<StateLoad
   try {
     // Build every conversation through the service layer.
     const builder = await openInstance(dataDir);
-    // The tenant through the HTTP contract (stable); turns through the service layer.
-    const created = await builder.app.inject({
-      method: 'POST',
-      url: '/v1/admin/tenants',
-      headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
-      payload: { name: 'bench-state-load' },
-    });
-    if (created.statusCode !== 201) throw new Error(`create tenant: ${created.statusCode} ${created.body}`);
-    const principal: Principal = {
-      tenantId: asTenantId((created.json() as { tenantId: string }).tenantId),
-      subject: 'bench-clinician',
-      scope: 'conversations',
-      tokenId: 'bench',
-      familyId: 'bench',
-    };
+    const principal = await createBenchTenant(builder.app, 'bench-state-load');
     const built: { turns: number; id: string; build: StateLoadFigures['build'] }[] = [];
     let cursor = 0;
     for (const size of options.sizes) {
@@ -207,8 +215,8 @@ export async function runStateLoad(options: StateLoadOptions): Promise<StateLoad
         results.push({
           turns: conversation.turns,
           build: conversation.build,
-          cold: figures(cold.get(conversation.turns)!),
-          warm: figures(samples),
+          cold: loadFigures(cold.get(conversation.turns)!),
+          warm: loadFigures(samples),
         });
       }
     } finally {

@@ -1,8 +1,10 @@
 import type { ThroughputFigures } from '../append-throughput.ts';
+import type { ComplianceFigures } from '../compliance-cost.ts';
 import type { StateLoadFigures } from '../state-load.ts';
+import { complianceRoundsTable, complianceSection, complianceTable, complianceVerdict } from './compliance-report.ts';
 import type { ProfileEntry, ProfileSummary } from './cpu-profile.ts';
 import type { MachineInfo } from './machine.ts';
-import { round } from './stats.ts';
+import { int, mark, ms, pct, table } from './markdown.ts';
 
 /** Everything one `bench/run.ts` invocation measured; written to bench/results/<name>.json. */
 export interface BenchResults {
@@ -14,21 +16,12 @@ export interface BenchResults {
   machine: MachineInfo;
   loadAverageAtEnd: number[];
   data: { files: string[]; turns: number; meanChars: number; citation: string[] };
-  targets: { stateLoadP99MsAt1000Turns: number; appendToBareRatio: number };
+  targets: { stateLoadP99MsAt1000Turns: number; appendToBareRatio: number; complianceThroughputCost: number };
   params: Record<string, unknown>;
   stateLoad?: StateLoadFigures[];
   throughput?: ThroughputFigures[];
   profile?: ProfileSummary & { file: string; connections: number };
-}
-
-const ms = (value: number) => `${round(value)}`;
-const int = (value: number) => Math.round(value).toLocaleString('en-US');
-const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
-const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+  compliance?: ComplianceFigures;
 }
 
 export function stateLoadTable(figures: StateLoadFigures[]): string {
@@ -175,6 +168,7 @@ export function verdicts(results: BenchResults): string[] {
       `Appends at ${f.connections} connections: ${pct(f.ratio)} of the bare route, target ≥ ${pct(target)} (${mark(f.ratio >= target)}); non-2xx ${non2xx} (${mark(non2xx === 0)}); turns stored minus 201s seen, per run: ${unacknowledged.join(', ')} (expected 0 to ${f.connections}, one request in flight per connection when the load stops: ${consistent ? 'consistent' : 'INCONSISTENT'}).`,
     );
   }
+  if (results.compliance) lines.push(complianceVerdict(results.compliance, results.targets.complianceThroughputCost));
   return lines;
 }
 
@@ -189,6 +183,13 @@ export function consoleReport(results: BenchResults): string {
       throughputTable(results.throughput),
       '',
       roundsTable(results.throughput),
+    );
+  if (results.compliance)
+    parts.push(
+      '\nWhat encryption and audit cost (on vs off)\n',
+      complianceTable(results.compliance),
+      '',
+      complianceRoundsTable(results.compliance),
     );
   if (results.profile)
     parts.push(
@@ -253,6 +254,13 @@ export function readme(results: BenchResults, resultFile: string): string {
   if (results.profile) {
     out.push('', '## Where an append spends its time', '', profileSection(results.profile));
   }
+  if (results.compliance)
+    out.push(
+      '',
+      '## What encryption and audit cost',
+      '',
+      complianceSection(results.compliance, results.params['compliance']),
+    );
   out.push(
     '',
     '## Data',
@@ -264,9 +272,9 @@ export function readme(results: BenchResults, resultFile: string): string {
     '## Running',
     '',
     '```sh',
-    'npm run bench            # full run (~2.5 min here): writes bench/results/full.json and this README',
+    `npm run bench            # full run (~${results.mode === 'full' ? Math.ceil(results.wallSeconds / 60) : 5} min here): writes bench/results/full.json and this README`,
     'npm run bench:quick      # smaller sizes, one round: bench/results/quick.json, README untouched',
-    'npm run bench -- --only state-load      # or --only throughput',
+    'npm run bench -- --only state-load      # or --only throughput, --only compliance',
     'npm run bench -- --cpu-prof             # always profile an appends run (default: only when the ratio misses its target)',
     'npm run bench -- --no-cpu-prof --name my-run',
     '```',
