@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   idempotency_key_reused: { status: 422, title: 'The idempotency key was used for another request' },
   session_limit: { status: 429, title: 'The tenant has too many active sessions' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  streams_busy: { status: 429, title: "The tenant's reply streams are all busy" },
   state_corrupt: { status: 500, title: 'Stored state failed its integrity check' },
   internal: { status: 500, title: 'Internal error' },
   not_implemented: { status: 501, title: 'Not available on this server' },

@@ -159,6 +159,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     store,
     bus,
     keyProvider: deps.keyProvider,
+    cipher,
     keyring,
     accessTokens,
     tokens,

@@ -7,6 +7,7 @@ import type { ContextService } from '../context/context-service.ts';
 import type { ConversationService } from '../conversations/conversation-service.ts';
 import type { SessionPool } from '../conversations/session-pool.ts';
 import type { Clock } from '../core/clock.ts';
+import type { TenantCipher } from '../crypto/data-keys.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import type { IntentRouter } from '../intents/index.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -22,6 +23,8 @@ export interface Services {
   store: Store;
   bus: EventBus;
   keyProvider: KeyProvider;
+  /** Seals and opens tenant data (ADR-008). */
+  cipher: TenantCipher;
   keyring: SigningKeyring;
   accessTokens: AccessTokens;
   tokens: TokenService;

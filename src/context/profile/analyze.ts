@@ -110,12 +110,7 @@ function clauses(tokens: readonly Token[], cues: readonly CueHit[]): number[] {
     const next = tokens[i + 1];
     const nextNext = tokens[i + 2];
     if (t.punct && t.text !== ',') n++;
-    else if (
-      t.text === ',' &&
-      next !== undefined &&
-      (PRONOUNS.has(next.norm) || next.text === 'and' || next.text === 'but')
-    )
-      n++;
+    else if (t.text === ',' && next !== undefined && (PRONOUNS.has(next.norm) || next.text === 'but')) n++;
     else if (
       (t.text === 'and' || t.text === 'then') &&
       next !== undefined &&

@@ -48,7 +48,21 @@ const PLAN =
 const FOLLOW_UP_REACTION =
   /\b(?:it|that|they|them|this|which|gives?|gave|causes?|caused|makes?|made|get|got|breaks?|broke|reaction)\b/;
 const TAKE_WORD = /\b(?:take|takes|taking|took|use|using|puffs?|pills?|tablets?|dose|inject|injecting)\b/;
-const STOP_PRONOUN = /\b(?:it|that|them|those|this|these)\b/;
+/** "I stopped it", "we discontinued that": a stop verb with a pronoun object, about the medication just named. */
+const STOP_PRONOUN =
+  /\b(?:stopped|stop|quit|discontinued|discontinue|came off|went off|got off|taken off|took me off)\s+(?:taking\s+|using\s+)?(?:it|that|them|those|this|these)\b/;
+/** A drug word that names a lab test, not a medication ("vitamin d level"). */
+const LAB_AFTER = new Set([
+  'level',
+  'test',
+  'testing',
+  'panel',
+  'study',
+  'count',
+  'deficiency',
+  'saturation',
+  'screen',
+]);
 const EXCLUSIVE =
   /\b(?:other|else|besides|except|apart from|aside from|new|over the counter|otc|alternative|herbal|recent)\b/;
 const NKDA =
@@ -70,6 +84,22 @@ function presupposed(a: Analysis, hit: TermHit, wh: boolean): boolean {
     if (POSSESSIVE.has(w) || (wh && PRESUPPOSING.has(w))) return true;
   }
   return false;
+}
+
+/** Unpunctuated transcripts run questions into statements: a clause that opens like a question asks. */
+const CLAUSE_QUESTION =
+  /(?<!\b(?:i|we|they|you|he|she|it|who|that|which)\s)\b(?:do|does|did|are|were|have|has|can|could)\s+(?:you|he|she|they)\b(?!\s+(?:know|think|remember|said|say|mean)\b)|^(?:(?:and|so|okay|ok|um|uh|now|also|alright|well|but)\s+)*(?:any|anything|how about|what about)\b/;
+
+function clauseAsks(a: Analysis, hit: TermHit): boolean {
+  const clause = a.clause[hit.start];
+  const first = a.clause.indexOf(clause ?? 0);
+  const start = a.tokens[Math.max(first, a.lead)]?.start ?? 0;
+  return CLAUSE_QUESTION.test(a.sentence.lower.slice(start, a.tokens[hit.start]?.start ?? start));
+}
+
+function hedged(a: Analysis, hit: TermHit): boolean {
+  const clause = a.clause[hit.start] ?? 0;
+  return cuesIn(a, clause).some((c) => c.end <= hit.start && c.types.includes('hedge'));
 }
 
 /** A class named to describe a drug just named ("Wellbutrin is an inhaler", "it's a pain killer"). */
@@ -122,8 +152,11 @@ export function clinicalFacts(a: Analysis, ctx: TurnContext): SentenceFacts {
   const wh = q && isWh(a);
   const asking = q && ASKING.test(a.sentence.lower);
   const put = (hit: TermHit | undefined, mention: FactMention): void => {
-    if (!q || (hit !== undefined && presupposed(a, hit, wh))) mentions.push(mention);
-    else if (asking) candidates.push(mention);
+    // "could be related to heart disease", "checking for a meniscus tear": neither a fact nor a question.
+    if (hit !== undefined && hedged(a, hit)) return;
+    const asked = q || (hit !== undefined && clauseAsks(a, hit));
+    if (!asked || (hit !== undefined && presupposed(a, hit, wh))) mentions.push(mention);
+    else if (asking || !q) candidates.push(mention);
   };
   const src = ctx.source;
   const meds: TermHit[] = [];
@@ -142,6 +175,7 @@ export function clinicalFacts(a: Analysis, ctx: TurnContext): SentenceFacts {
 
   for (const hit of a.terms) {
     const s = hit.senses;
+    if (LAB_AFTER.has(a.tokens[hit.end]?.norm ?? '')) continue;
     const substance = s.medication ?? s.drugClass ?? s.allergen;
     if (s.drugClass !== undefined && s.medication === undefined && describes(a, hit)) continue;
     if (substance !== undefined && isAllergenHere(a, hit, ctx)) allergens.push({ hit, substance });
@@ -177,9 +211,9 @@ export function clinicalFacts(a: Analysis, ctx: TurnContext): SentenceFacts {
     if (!q) ctx.focusMed = name;
   }
   if (meds.length === 0 && !q && ctx.focusMed !== undefined) {
-    const stopsIt =
-      a.cues.some((c) => c.types.includes('stop') && c.start >= a.lead) && STOP_PRONOUN.test(a.sentence.lower);
-    const useful = spans.filter((s) => s.kind === 'dose' || TAKE_WORD.test(a.sentence.lower) || ctx.medicationAnswer);
+    const stopsIt = STOP_PRONOUN.test(a.sentence.lower);
+    const relevant = spans.some((s) => s.kind === 'dose') || TAKE_WORD.test(a.sentence.lower) || ctx.medicationAnswer;
+    const useful = relevant ? spans : [];
     if (stopsIt) mentions.push(m.medication(ctx.focusMed, src, 'stopped', true));
     else if (useful.length > 0 && a.terms.length === 0)
       mentions.push(m.medication(ctx.focusMed, src, 'active', false, mergeSpans(useful)));

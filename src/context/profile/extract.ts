@@ -56,7 +56,7 @@ export function extractFacts(turn: TurnInput, options: ExtractOptions = {}): Fac
   assertTurn(turn);
   const history =
     options.previous === undefined ? [] : Array.isArray(options.previous) ? options.previous : [options.previous];
-  history.forEach((t, i) => assertTurn(t, `options.previous[${i}]`));
+  for (const [i, t] of history.entries()) assertTurn(t, `options.previous[${i}]`);
   const role = turn.role.toLowerCase();
   const patientSide = PATIENT_ROLES.has(role);
   if (!patientSide && !CLINICIAN_ROLES.has(role)) return [];

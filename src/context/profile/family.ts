@@ -33,7 +33,10 @@ function isFamilyReference(a: Analysis, hit: TermHit, familyTopic: boolean): boo
  * a family-history cue without a relation gives it to "family".
  */
 export function familyOwners(a: Analysis, hit: TermHit, familyAnswer: boolean): string[] | undefined {
-  const relations = a.terms.filter((t) => t.senses.family !== undefined);
+  const all = a.terms.filter((t) => t.senses.family !== undefined);
+  // "my granny on my father's side": the side names no owner when another relation does.
+  const notSides = all.filter((t) => a.tokens[t.end]?.norm !== 'side');
+  const relations = notSides.length > 0 ? notSides : all;
   let nearest = -1;
   for (let k = relations.length - 1; k >= 0; k--) {
     if ((relations[k]?.end ?? 0) <= hit.start) {

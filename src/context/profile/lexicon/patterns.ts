@@ -108,7 +108,8 @@ export type CueType =
   | 'family'
   | 'died'
   | 'term'
-  | 'besides';
+  | 'besides'
+  | 'hedge';
 
 const list = (phrases: string): readonly string[] => phrases.split('|').map((p) => p.trim());
 
@@ -167,7 +168,12 @@ export const CUES: Readonly<Record<CueType, readonly string[]>> = {
   ),
   died: list('died|passed|passed away|deceased|died of|died from|lost'),
   term: list(
-    'but|however|although|though|except|yet|whereas|which|other than|aside from|apart from|unless|because|since|so',
+    'who|but|however|although|though|except|yet|whereas|which|other than|aside from|apart from|unless|because|since|so',
+  ),
+  hedge: list(
+    'could be|might be|may be|maybe|possible|possibly|concerned about|concerned that|concerning for|worried about|' +
+      'worried that|rule out|to rule out|r/o|to see if|check for|checking for|evaluate for|evaluating for|look for|' +
+      'looking for|suspect|suspicion of|screen for|screening for|in case|risk of|risk for|at risk|prevent|whether',
   ),
   besides: list('besides|other than|in addition to|apart from|aside from|along with|exception of|except for'),
 };

@@ -165,7 +165,7 @@ export const MIGRATIONS: readonly string[] = [
     tenant_id TEXT NOT NULL,
     event TEXT NOT NULL,
     data BLOB NOT NULL,
-    PRIMARY KEY (conversation_id, event_id)
+    PRIMARY KEY (tenant_id, conversation_id, event_id)
   ) STRICT, WITHOUT ROWID;
   `,
 ];
