@@ -3,6 +3,7 @@ import { ConfigError, host, integer, number, oneOf, type SettingSpec, text, url 
 export const STORES = ['sqlite', 'postgres', 'dynamodb'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const KEY_PROVIDERS = ['local', 'kms'] as const;
+export const MODELS = ['local', 'anthropic', 'bedrock', 'openai'] as const;
 export const SQLITE_SYNC_MODES = ['normal', 'full'] as const;
 
 const spec = <T>(env: string, def: T | undefined, description: string, parse: (raw: string) => T): SettingSpec<T> => ({
@@ -176,6 +177,84 @@ export const SETTINGS = {
     500,
     'Word cap of the rolling summary.',
     integer('CONTINUUM_SUMMARY_MAX_WORDS', 50, 10_000),
+  ),
+  model: spec(
+    'CONTINUUM_MODEL',
+    'local' as (typeof MODELS)[number],
+    'Model provider for replies: `local` (embedded offline responder, for trying Continuum out — use a real model in production), `anthropic`, `bedrock` or `openai` (any OpenAI-compatible server).',
+    oneOf('CONTINUUM_MODEL', MODELS),
+  ),
+  modelMaxTokens: spec(
+    'CONTINUUM_MODEL_MAX_TOKENS',
+    1024,
+    'Upper bound on the tokens of one reply.',
+    integer('CONTINUUM_MODEL_MAX_TOKENS', 16, 200_000),
+  ),
+  localWordDelayMs: spec(
+    'CONTINUUM_LOCAL_WORD_DELAY_MS',
+    15,
+    'Pace of the local responder: milliseconds between streamed words.',
+    integer('CONTINUUM_LOCAL_WORD_DELAY_MS', 0, 10_000),
+  ),
+  anthropicApiKey: spec<string>(
+    'CONTINUUM_ANTHROPIC_API_KEY',
+    undefined,
+    'API key (with `CONTINUUM_MODEL=anthropic`).',
+    text('CONTINUUM_ANTHROPIC_API_KEY'),
+  ),
+  anthropicBaseUrl: spec<string>(
+    'CONTINUUM_ANTHROPIC_BASE_URL',
+    undefined,
+    'Anthropic API base URL override (a gateway or proxy).',
+    url('CONTINUUM_ANTHROPIC_BASE_URL', ['http:', 'https:']),
+  ),
+  anthropicModel: spec<string>(
+    'CONTINUUM_ANTHROPIC_MODEL',
+    undefined,
+    'Claude model id (the adapter has a default).',
+    text('CONTINUUM_ANTHROPIC_MODEL'),
+  ),
+  openaiApiKey: spec<string>(
+    'CONTINUUM_OPENAI_API_KEY',
+    undefined,
+    'API key (with `CONTINUUM_MODEL=openai`; optional for local servers).',
+    text('CONTINUUM_OPENAI_API_KEY'),
+  ),
+  openaiBaseUrl: spec<string>(
+    'CONTINUUM_OPENAI_BASE_URL',
+    undefined,
+    'Base URL of any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp).',
+    url('CONTINUUM_OPENAI_BASE_URL', ['http:', 'https:']),
+  ),
+  openaiModel: spec<string>(
+    'CONTINUUM_OPENAI_MODEL',
+    undefined,
+    'Model name on that server.',
+    text('CONTINUUM_OPENAI_MODEL'),
+  ),
+  bedrockModelId: spec<string>(
+    'CONTINUUM_BEDROCK_MODEL_ID',
+    undefined,
+    'Bedrock model id (with `CONTINUUM_MODEL=bedrock`).',
+    text('CONTINUUM_BEDROCK_MODEL_ID'),
+  ),
+  bedrockRegion: spec<string>(
+    'CONTINUUM_BEDROCK_REGION',
+    undefined,
+    'AWS region of Bedrock (credentials come from the default AWS chain).',
+    text('CONTINUUM_BEDROCK_REGION'),
+  ),
+  bedrockEndpoint: spec<string>(
+    'CONTINUUM_BEDROCK_ENDPOINT',
+    undefined,
+    'Bedrock runtime endpoint override (e.g. a VPC endpoint).',
+    url('CONTINUUM_BEDROCK_ENDPOINT', ['http:', 'https:']),
+  ),
+  streamMaxWait: spec(
+    'CONTINUUM_STREAM_MAX_WAIT',
+    30,
+    "Seconds a reply may wait in its tenant's priority queue before `429 streams_busy`.",
+    integer('CONTINUUM_STREAM_MAX_WAIT', 0, 3600),
   ),
   logLevel: spec(
     'CONTINUUM_LOG_LEVEL',

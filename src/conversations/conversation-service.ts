@@ -27,7 +27,7 @@ export interface ConversationServiceOptions {
   sessionIdSecret: string;
   metrics?: Metrics;
   /** Told of every appended turn (the working context takes it in); failures there never fail the append. */
-  onAppended?: (conversation: ConversationRecord, turn: TurnView) => Promise<void>;
+  onAppended?: (conversation: ConversationRecord, turn: TurnView) => Promise<string | undefined>;
   /** Most missed turns a 409 carries. */
   missedLimit?: number;
 }
@@ -185,7 +185,7 @@ export class ConversationService {
     principal: Principal,
     id: string,
     input: AppendTurnInput,
-  ): Promise<{ replayed: boolean; turn: TurnView; currentTurn: number }> {
+  ): Promise<{ replayed: boolean; turn: TurnView; currentTurn: number; eventId?: string }> {
     const { store, cipher } = this.#o;
     const tenantId = principal.tenantId;
     const conversation = await this.open(principal, id, 'turn.append');
@@ -241,8 +241,9 @@ export class ConversationService {
           createdAt,
           hash: turn.hash,
         };
-        await this.#o.onAppended?.(outcome.conversation, view);
+        const eventId = await this.#o.onAppended?.(outcome.conversation, view);
         return {
+          ...(eventId === undefined ? {} : { eventId }),
           replayed: false,
           turn: view,
           currentTurn: outcome.conversation.turn,
@@ -275,14 +276,14 @@ export class ConversationService {
   }
 
   /**
-   * Append a system note (e.g. a profile correction) at the current end of
-   * the conversation, retrying past concurrent appends; returns its turn.
+   * Append at the current end of the conversation, retrying past concurrent
+   * appends (a model reply, a profile-correction note); returns the turn.
    */
-  async appendSystemNote(principal: Principal, id: string, content: string): Promise<number> {
+  async appendAtEnd(principal: Principal, id: string, role: Role, content: string): Promise<TurnView> {
     let expectedTurn = (await this.open(principal, id, 'turn.append')).turn;
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await this.append(principal, id, { role: 'system', content, expectedTurn })).turn.number;
+        return (await this.append(principal, id, { role, content, expectedTurn })).turn;
       } catch (error) {
         if (!(error instanceof AppError) || error.code !== 'turn_conflict' || attempt === 4) throw error;
         expectedTurn = error.extras['currentTurn'] as number;

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, title: 'Too many requests' },
   streams_busy: { status: 429, title: "The tenant's reply streams are all busy" },
   state_corrupt: { status: 500, title: 'Stored state failed its integrity check' },
+  model_failed: { status: 502, title: 'The model provider failed' },
   internal: { status: 500, title: 'Internal error' },
   not_implemented: { status: 501, title: 'Not available on this server' },
   store_unavailable: { status: 503, title: 'The store is unavailable' },

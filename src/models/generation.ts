@@ -27,7 +27,7 @@ export class DeltaQueue implements AsyncIterable<string> {
   #failed = false;
   #detached = false;
   #iterated = false;
-  #wake: (() => void) | undefined;
+  #waiting: (() => void)[] = [];
 
   push(text: string): void {
     if (this.#done || this.#detached || text.length === 0) return;
@@ -64,7 +64,7 @@ export class DeltaQueue implements AsyncIterable<string> {
             return { value: undefined, done: true };
           }
           await new Promise<void>((resolve) => {
-            this.#wake = resolve;
+            this.#waiting.push(resolve);
           });
         }
       },
@@ -77,9 +77,7 @@ export class DeltaQueue implements AsyncIterable<string> {
   }
 
   #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    for (const wake of this.#waiting.splice(0)) wake();
   }
 }
 

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The Prometheus registry and the figures the core records. Labels never
@@ -24,8 +24,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     tokenGeneration: new Histogram({
       name: 'continuum_token_generation_seconds',
-      help: 'Time to issue a token pair.',
-      labelNames: ['grant'] as const,
+      help: 'Token generation: issuing a JWT pair (kind api_key, refresh_token) and a model reply to its first delta (kind first_delta).',
+      labelNames: ['kind'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers: [registry],
     }),
@@ -50,6 +50,23 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     contextUpdateFailures: new Counter({
       name: 'continuum_context_update_failures_total',
       help: 'Working-context updates that failed after an append (the context catches up on its next read).',
+      registers: [registry],
+    }),
+    replies: new Counter({
+      name: 'continuum_replies_total',
+      help: 'Model replies by outcome: stored, failed, busy (streams_busy).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    escalations: new Counter({
+      name: 'continuum_escalations_total',
+      help: 'User turns the intent router flagged for escalation, by intent.',
+      labelNames: ['intent'] as const,
+      registers: [registry],
+    }),
+    activeStreams: new Gauge({
+      name: 'continuum_active_sse_streams',
+      help: 'Open SSE responses on this node.',
       registers: [registry],
     }),
     authFailures: new Counter({

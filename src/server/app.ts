@@ -16,10 +16,17 @@ import { type Clock, systemClock } from '../core/clock.ts';
 import { createTenantCipher, type TenantCipher } from '../crypto/data-keys.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { createIntentRouter, type IntentRouter } from '../intents/index.ts';
+import { createModelProvider } from '../models/create-model-provider.ts';
+import type { ModelProvider } from '../models/port.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { ReplyService } from '../replies/reply-service.ts';
 import type { Store } from '../store/port.ts';
+import { EventLog } from '../streaming/replay-buffer.ts';
+import { MultiStreamManager } from '../streaming/scheduler.ts';
+import { createSealedReplayStore } from '../streaming/sealed-replay-store.ts';
 import { createMemoryEventBus, type EventBus } from '../sync/event-bus.ts';
 import { TenantService } from '../tenants/tenant-service.ts';
+import { modelConfigOf } from './model-config.ts';
 import { collectAuditDeclarations, withAuditExtensions } from './plugins/audit-declarations.ts';
 import { createAuthHooks } from './plugins/auth.ts';
 import { registerProblemHandlers } from './plugins/problems.ts';
@@ -30,6 +37,7 @@ import { registerAuditRoutes } from './routes/audit.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerContextRoutes } from './routes/context.ts';
 import { registerConversationRoutes } from './routes/conversations.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import type { Services } from './services.ts';
 
@@ -51,6 +59,8 @@ export interface AppDeps {
   cipher?: TenantCipher;
   /** Build the audit trail from its options (benchmarks measuring what auditing costs). */
   auditTrail?: (options: AuditTrailOptions) => AuditTrail;
+  /** The model provider; by default the one `CONTINUUM_MODEL` names. */
+  model?: ModelProvider;
   /** The intent router; the built-in rules by default. */
   intentRouter?: IntentRouter;
   /** Where the (redacted) log lines go; stdout by default. */
@@ -119,6 +129,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   const sessionIdSecret = await store.getOrCreateSecret('session-id-secret', () =>
     randomBytes(32).toString('base64url'),
   );
+  const events = new EventLog({
+    store: createSealedReplayStore(store, cipher),
+    onError: (error) => appLog?.error({ err: error }, 'event log failure'),
+  });
   // The turn engine tells the working context of each append; the context reads turns through the engine.
   let context: ContextService | undefined;
   let appLog: FastifyBaseLogger | undefined;
@@ -139,6 +153,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
         metrics.contextUpdateFailures.inc();
         appLog?.error({ err: error }, 'working context update failed');
       }
+      // Followers of the conversation's event stream see every turn.
+      const event = await events.append(conversation.tenantId, conversation.id, {
+        turn: turn.number,
+        event: 'turn',
+        data: JSON.stringify(turn),
+      });
+      return event.id;
     },
   });
   context = new ContextService({
@@ -153,6 +174,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     systemPrompt: SYSTEM_PROMPT,
     metrics,
   });
+  const intents = deps.intentRouter ?? createIntentRouter();
+  const model = deps.model ?? createModelProvider(modelConfigOf(config));
   const services: Services = {
     config,
     clock,
@@ -167,7 +190,25 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     tenants: new TenantService({ store, clock, audit }),
     conversations,
     context,
-    intents: deps.intentRouter ?? createIntentRouter(),
+    intents,
+    model,
+    events,
+    replies: new ReplyService({
+      conversations,
+      context,
+      model,
+      intents,
+      events,
+      streams: new MultiStreamManager({
+        maxConcurrentPerTenant: config.maxStreamsPerTenant,
+        maxWaitMs: config.streamMaxWait * 1000,
+        clock,
+      }),
+      metrics,
+      maxReplyTokens: config.modelMaxTokens,
+      maxWaitMs: config.streamMaxWait * 1000,
+      onError: (error) => appLog?.error({ err: error }, 'reply stream failure'),
+    }),
     sessions,
     metrics,
     auth: createAuthHooks({
@@ -239,6 +280,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   registerConversationRoutes(app, services);
   registerAuditRoutes(app, services);
   registerContextRoutes(app, services);
+  registerEventRoutes(app, services);
   appLog = app.log;
   audit.setLogger(app.log);
   await app.ready();

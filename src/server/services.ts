@@ -10,8 +10,11 @@ import type { Clock } from '../core/clock.ts';
 import type { TenantCipher } from '../crypto/data-keys.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import type { IntentRouter } from '../intents/index.ts';
+import type { ModelProvider } from '../models/port.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { ReplyService } from '../replies/reply-service.ts';
 import type { Store } from '../store/port.ts';
+import type { EventLog } from '../streaming/replay-buffer.ts';
 import type { EventBus } from '../sync/event-bus.ts';
 import type { TenantService } from '../tenants/tenant-service.ts';
 import type { AuthHooks } from './plugins/auth.ts';
@@ -33,6 +36,10 @@ export interface Services {
   conversations: ConversationService;
   context: ContextService;
   intents: IntentRouter;
+  model: ModelProvider;
+  /** Every conversation's event stream (resumable SSE). */
+  events: EventLog;
+  replies: ReplyService;
   sessions: SessionPool;
   metrics: Metrics;
   auth: AuthHooks;

@@ -16,6 +16,8 @@ export interface TestAppOptions {
   dataDir?: string;
   clock?: FakeClock;
   config?: Partial<Record<keyof Config, unknown>>;
+  /** Replace the configured model provider (e.g. one driven against a loopback fake). */
+  model?: AppDeps['model'];
   /** Replace the built-in intent router (e.g. with a broken one, to see /readyz say so). */
   intentRouter?: AppDeps['intentRouter'];
   /** Capture the app's real (redacted) log lines here instead of discarding them. */
@@ -77,6 +79,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     adminToken: ADMIN_TOKEN,
     clock,
     ...(options.intentRouter === undefined ? {} : { intentRouter: options.intentRouter }),
+    ...(options.model === undefined ? {} : { model: options.model }),
     ...(options.logStream === undefined ? { logger: false as const } : { logStream: options.logStream }),
   });
 

@@ -4,7 +4,7 @@
  * patient's, or a family member's) and procedures. Questions yield
  * candidates, not facts, except what they presuppose ("how is your asthma?").
  */
-import { type Analysis, clauseHas, cuesIn, type TermHit } from './analyze.ts';
+import { type Analysis, type CueHit, clauseHas, cuesIn, type TermHit } from './analyze.ts';
 import { attachSpans, attributeSpans, mergeSpans } from './attributes.ts';
 import { deceasedRelations, familyOwners } from './family.ts';
 import { WH_WORDS } from './lexicon/patterns.ts';
@@ -68,7 +68,19 @@ const EXCLUSIVE =
 const NKDA =
   /\bnkda\b|\bnka\b|\bno known (?:drug |medication |medicine |medical )?allerg|\b(?:no|not any|don'?t have any|do not have any|haven'?t (?:got )?any|without any|denies(?: any)?)\s+(?:known\s+)?(?:drug |medication |medicine |food )?allerg|\bnot allergic to (?:anything|any (?:medications?|medicines?|drugs?))|\ballergies?\s*(?::|-|are|is)?\s*none\b/;
 const NO_MEDS =
-  /\b(?:no|not|don'?t|do not|doesn'?t|haven'?t|never|none)\b(?:\s+\w+){0,5}?\s+(?:medications?|medicines?|meds|prescriptions?)\b|\b(?:not|don'?t|haven'?t|never)\s+(?:\w+\s+){0,2}(?:take|taking|taken|on)\s+anything\b/;
+  /\b(?:no|not|don'?t|do not|doesn'?t|haven'?t|never|none)\b(?:\s+\w+){0,5}?\s+(?:medications?|medicines?|meds|prescriptions?)\b|(?:\b(?:not|never)|n'?t)\s+(?:[\w']+\s+){0,4}?(?:take|taking|taken|on)\s+anything\b/;
+const CANNOT = new Set(['cant', 'cannot', 'can']);
+const ALLERGY_NOUNS = new Set([
+  'allergy',
+  'allergie',
+  'allergic',
+  'intolerance',
+  'intolerant',
+  'sensitivity',
+  'reaction',
+  'nkda',
+  'nka',
+]);
 const NO_MEDS_EXCLUDED =
   /\b(?:allerg\w*|sure|know|remember|forg[eo]t|problems?|issues?|side effects?|changes?|refills?)\b/;
 
@@ -89,6 +101,31 @@ function presupposed(a: Analysis, hit: TermHit, wh: boolean): boolean {
 /** Unpunctuated transcripts run questions into statements: a clause that opens like a question asks. */
 const CLAUSE_QUESTION =
   /(?<!\b(?:i|we|they|you|he|she|it|who|that|which)\s)\b(?:do|does|did|are|were|have|has|can|could)\s+(?:you|he|she|they)\b(?!\s+(?:know|think|remember|said|say|mean)\b)|^(?:(?:and|so|okay|ok|um|uh|now|also|alright|well|but)\s+)*(?:any|anything|how about|what about)\b/;
+
+/** A question made only of clinical terms ("And high cholesterol?", "Naprosyn?") asks about them. */
+function onlyTerms(a: Analysis): boolean {
+  const inTerm = new Set<number>();
+  for (const t of a.terms) for (let i = t.start; i < t.end; i++) inTerm.add(i);
+  return inTerm.size > 0 && a.tokens.every((t, i) => t.punct || inTerm.has(i) || BARE_QUESTION_WORDS.has(t.norm));
+}
+const BARE_QUESTION_WORDS = new Set([
+  'and',
+  'or',
+  'any',
+  'the',
+  'your',
+  'a',
+  'so',
+  'okay',
+  'ok',
+  'also',
+  'what',
+  'about',
+  'how',
+  'no',
+  'um',
+  'uh',
+]);
 
 function clauseAsks(a: Analysis, hit: TermHit): boolean {
   const clause = a.clause[hit.start];
@@ -113,13 +150,18 @@ function describes(a: Analysis, hit: TermHit): boolean {
 /** Whether a drug/allergen hit is an allergen here: the nearest deciding cue before it is an allergy cue. */
 function isAllergenHere(a: Analysis, hit: TermHit, ctx: TurnContext): boolean {
   const cues = cuesIn(a, a.clause[hit.start] ?? 0);
+  // "can't take X" is an intolerance only where allergies are the topic or a reaction is named.
+  const cannotTake = ctx.allergyAnswer || a.terms.some((t) => t.senses.reaction !== undefined && !t.senses.medication);
+  const isAllergyCue = (c: CueHit): boolean =>
+    c.types.includes('allergy') && (cannotTake || !CANNOT.has(a.tokens[c.start]?.norm ?? ''));
   for (let i = cues.length - 1; i >= 0; i--) {
     const c = cues[i];
     if (c === undefined || c.end > hit.start) continue;
-    if (c.types.includes('allergy')) return true;
+    if (isAllergyCue(c)) return true;
     if (USE_WORDS.has(a.tokens[c.start]?.norm ?? '')) return false;
   }
-  return cues.some((c) => c.types.includes('allergy')) || ctx.allergyAnswer;
+  // "penicillin allergy": a noun cue after the drug.
+  return cues.some((c) => isAllergyCue(c) && ALLERGY_NOUNS.has(a.tokens[c.start]?.norm ?? '')) || ctx.allergyAnswer;
 }
 
 /** Status of each medication in a clause that switches ("switched from X to Y", "Y instead of X"). */
@@ -150,7 +192,7 @@ export function clinicalFacts(a: Analysis, ctx: TurnContext): SentenceFacts {
   const candidates: FactMention[] = [];
   const q = a.sentence.question;
   const wh = q && isWh(a);
-  const asking = q && ASKING.test(a.sentence.lower);
+  const asking = q && (ASKING.test(a.sentence.lower) || onlyTerms(a));
   const put = (hit: TermHit | undefined, mention: FactMention): void => {
     // "could be related to heart disease", "checking for a meniscus tear": neither a fact nor a question.
     if (hit !== undefined && hedged(a, hit)) return;

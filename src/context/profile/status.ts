@@ -12,6 +12,7 @@ export interface StatusReading {
   readonly explicit: boolean;
 }
 
+const OBJECT_WORDS = new Set(['my', 'your', 'his', 'her', 'the', 'their', 'our']);
 const PERFECT_AUX = new Set(['have', 'has', 'ive', 'weve', 'youve', 'theyve', 'hes', 'shes', 'having']);
 
 function isPerfectHad(a: Analysis, cue: CueHit): boolean {
@@ -24,6 +25,11 @@ function isPerfectHad(a: Analysis, cue: CueHit): boolean {
 
 /** Read the status of a hit from the cues of its clause. */
 export function statusAt(a: Analysis, hit: TermHit): StatusReading {
+  // "I never took anything for diabetes": the condition after "for" is the reason, not what is denied.
+  let k = hit.start - 1;
+  while (k >= 0 && OBJECT_WORDS.has(a.tokens[k]?.norm ?? '')) k--;
+  if (a.tokens[k]?.norm === 'for' && hit.senses.condition !== undefined && !hit.senses.medication)
+    return { status: 'active', explicit: false };
   const clause = a.clause[hit.start] ?? 0;
   const cues = cuesIn(a, clause);
   let sawActive = false;

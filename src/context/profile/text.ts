@@ -154,7 +154,9 @@ export function splitSentences(text: string): Sentence[] {
     const cased = raw.trim().replace(/^[-–—,;:\s]+/, '');
     if (!/[a-z0-9]/i.test(cased)) return;
     const lower = digitize(cased.toLowerCase());
-    const question = /\?\s*["')]*$/.test(cased) || QUESTION_OPENER.test(lower);
+    // "You had asthma, correct?" asserts and asks for confirmation: a statement, not a question.
+    const tag = /,\s*(?:correct|right|yes|true|is that (?:right|correct)|am i right)\s*\?\s*$/.test(lower);
+    const question = !tag && (/\?\s*["')]*$/.test(cased) || QUESTION_OPENER.test(lower));
     out.push({ cased, lower, question });
   };
   let start = 0;

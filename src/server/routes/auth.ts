@@ -51,7 +51,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
         }
         throw error;
       } finally {
-        metrics.tokenGeneration.observe({ grant: body.grant_type }, (performance.now() - started) / 1000);
+        metrics.tokenGeneration.observe({ kind: body.grant_type }, (performance.now() - started) / 1000);
       }
     },
   );

@@ -141,7 +141,7 @@ export function registerContextRoutes(app: FastifyInstance, services: Services):
       const { id } = request.params as Static<typeof S.ConversationParams>;
       const { op, fact } = request.body as Static<typeof ProfilePatch>;
       const record = `Profile ${op}: ${fact.kind}${fact.id ? ` ${fact.id}` : ''}${describeFields(fact)}`;
-      const atTurn = await conversations.appendSystemNote(principal, id, record);
+      const atTurn = (await conversations.appendAtEnd(principal, id, 'system', record)).number;
       const conversation = await conversations.open(principal, id, 'profile.update');
       const actor = subjectActor(principal);
       const profile = await context.correct(

@@ -4,6 +4,7 @@ import { AppError } from '../../errors/index.ts';
 import { principalOf } from '../plugins/auth.ts';
 import * as S from '../schemas.ts';
 import type { Services } from '../services.ts';
+import { streamReply, wantsEventStream } from '../sse-replies.ts';
 
 const security = [{ bearerAuth: [] }];
 
@@ -122,12 +123,6 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
       const body = request.body as Static<typeof AppendTurnRequest>;
       const headers = request.headers as Static<typeof S.AppendTurnHeaders>;
       const expectedTurn = resolveExpectedTurn(body.expectedTurn, headers['if-match']);
-      if (body.respond === true) {
-        throw new AppError(
-          'not_implemented',
-          'respond: true needs a model provider, which this server does not have yet',
-        );
-      }
       try {
         const result = await conversations.append(principalOf(request), id, {
           role: body.role,
@@ -138,7 +133,25 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
         metrics.turns.inc({ outcome: result.replayed ? 'replayed' : 'appended' });
         if (result.replayed) reply.header('idempotent-replayed', 'true');
         reply.header('etag', `"${result.currentTurn}"`);
-        return reply.status(201).send({ turn: result.turn });
+        if (body.respond !== true) return reply.status(201).send({ turn: result.turn });
+        const principal = principalOf(request);
+        const priority = body.priority ?? 'normal';
+        if (result.replayed) {
+          // A retried request never generates twice: answer with the reply stored after the turn, if any.
+          const [next] = await conversations.listTurns(principal, id, result.turn.number, 1);
+          return reply.status(201).send({ turn: result.turn, ...(next?.role === 'assistant' ? { reply: next } : {}) });
+        }
+        if (wantsEventStream(request) && result.eventId !== undefined) {
+          return streamReply(services, request, reply, {
+            principal,
+            id,
+            turn: result.turn,
+            eventId: result.eventId,
+            priority,
+          });
+        }
+        const stored = await services.replies.respond(principal, id, result.turn, { priority });
+        return reply.status(201).send({ turn: result.turn, reply: stored });
       } catch (error) {
         metrics.turns.inc({
           outcome: error instanceof AppError && error.code === 'turn_conflict' ? 'conflict' : 'rejected',

@@ -46,17 +46,18 @@ export function registerOpsRoutes(app: FastifyInstance, services: Services): voi
     },
     async (_request, reply) => {
       const timeout = 2000;
-      const [store, bus, keys, intentRouter] = await Promise.all([
+      const [store, bus, keys, model, intentRouter] = await Promise.all([
         timed(() => services.store.ping(), timeout),
         timed(() => services.bus.probe(), timeout),
         timed(() => services.keyProvider.probe(), timeout),
+        timed(() => services.model.probe(AbortSignal.timeout(timeout)), timeout),
         // Healthy only when the router is loaded and classifies its built-in probe set correctly.
         timed(async () => {
           const result = services.intents.probe();
           if (!result.ok) throw new Error(result.detail ?? `${result.failures.length} probe sentences misclassified`);
         }, timeout),
       ]);
-      const checks = { store, bus, keys, intentRouter };
+      const checks = { store, bus, keys, model, intentRouter };
       const failing = Object.entries(checks)
         .filter(([, check]) => !check.ok)
         .map(([name]) => name);

@@ -19,7 +19,7 @@ thyroid medication | thyroid medicine, thyroid medications, thyroid meds, thyroi
 diabetes medication | diabetes medicine, diabetes medications, diabetes meds, diabetic medication, diabetic medicine, diabetic meds, sugar medicine, oral hypoglycemic
 pain medication | pain medicine, pain medications, pain pills, pain pill, pain meds, painkillers, painkiller, pain killers, pain killer, pain relievers, pain reliever, narcotics, narcotic, opioids, opioid, opiates
 nsaid | nsaids, anti-inflammatories, anti-inflammatory, anti inflammatories, anti inflammatory, antiinflammatories, anti-inflammatory medication
-corticosteroid | steroids, steroid, cortisone shot, cortisone injection, steroid injection, steroid shot, steroid cream, steroid pack, corticosteroids
+corticosteroid | cortisone, steroids, steroid, cortisone shot, cortisone injection, steroid injection, steroid shot, steroid cream, steroid pack, corticosteroids
 immunosuppressant | immunosuppressants, immunosuppressive medications, immunosuppressive medication, immunosuppressive meds, immunosuppressant medications, anti-rejection medication, anti-rejection medications, antirejection medications
 antipsychotic | antipsychotics
 benzodiazepine | benzos, benzodiazepines

@@ -119,7 +119,7 @@ methimazole | tapazole
 propylthiouracil | ptu
 prednisone | deltasone
 prednisolone | orapred
-methylprednisolone | medrol, medrol dose pack, medrol dosepak, solu-medrol
+methylprednisolone | depo-medrol, depomedrol, medrol, medrol dose pack, medrol dosepak, solu-medrol
 dexamethasone | decadron
 hydrocortisone | cortef, hydrocortisone cream
 fludrocortisone | florinef
@@ -355,7 +355,7 @@ conjugated estrogens | premarin
 medroxyprogesterone | provera, depo-provera, depo provera
 progesterone | prometrium
 norethindrone | aygestin
-birth control | birth control pills, birth control pill, oral contraceptive, oral contraceptives, contraceptive pill, ocp, ocps, alesse, ovcon, yaz, yasmin, loestrin, sprintec, nuvaring, mirena, nexplanon, depo shot
+birth control | birth control pills, birth control pill, oral contraceptive, oral contraceptives, contraceptive pill, ocp, ocps, alesse, ovcon, yaz, yasmin, loestrin, sprintec, nuvaring, mirena, nexplanon, depo shot, microgestin, spermicide
 clomiphene | clomid
 letrozole | femara
 anastrozole | arimidex
@@ -425,13 +425,20 @@ adapalene/benzoyl peroxide | epiduo
 benzoyl peroxide
 clobetasol | temovate
 fluocinonide | lidex
-betamethasone | diprolene
+betamethasone | diprolene, celestone
 pimecrolimus | elidel
 clotrimazole/betamethasone | lotrisone
 permethrin | elimite
 silicone scar gel | mederma
 # oncology
 pembrolizumab | keytruda
+paclitaxel | taxol
+cisplatin
+carboplatin
+etoposide
+cyclophosphamide | cytoxan
+doxorubicin | adriamycin
+lenalidomide | revlimid
 nivolumab | opdivo
 trastuzumab | herceptin
 bevacizumab | avastin
@@ -467,6 +474,12 @@ turmeric
 biotin
 st johns wort | st. john's wort
 cbd | cbd oil
+phentermine | adipex
+papaverine
+capsaicin | zostrix, capsaicin cream
+aluminum hydroxide/magnesium hydroxide | mylanta, maalox
+bacitracin
+cetaphil
 medifast | medifast shakes
 medical marijuana | marijuana, cannabis
 `;
