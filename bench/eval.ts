@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,7 @@ import { loadGoldLexicon } from './eval/gold-lexicon.ts';
 import {
   citationsFor,
   type EvalResults,
+  ROOT,
   readAllResults,
   summaryTable,
   TARGETS,
@@ -52,22 +53,41 @@ function parseCli(argv: string[]): { data: string; limit: number | null; name: s
   return { data: values.data, limit, name };
 }
 
-/** The commit the run's code is at, and whether src/ or bench/ had uncommitted changes (the figures then describe those). */
-function codeVersion(): { commit: string; uncommittedChanges: boolean | null } {
+/** SHA-256 over the paths and contents of every file under `dir`, in path order. */
+function treeSha256(dir: string): string {
+  const hash = createHash('sha256');
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(path.join(dir, f)).isFile());
+  for (const file of files.sort())
+    hash
+      .update(`${file}\0`)
+      .update(readFileSync(path.join(dir, file)))
+      .update('\0');
+  return hash.digest('hex');
+}
+
+/**
+ * The code a run used: the commit, whether src/ or bench/ had uncommitted
+ * changes (the figures then describe those), and a hash of src/ as it was
+ * read, so two runs can be shown to have used the same code.
+ */
+function codeVersion(): EvalResults['code'] {
+  const srcSha256 = treeSha256(path.join(ROOT, 'src'));
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: 'pipe' }).trim();
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' }).trim();
     return {
       commit: git('rev-parse', '--short', 'HEAD'),
       uncommittedChanges: git('status', '--porcelain', '--', 'src', 'bench') !== '',
+      srcSha256,
     };
   } catch {
-    return { commit: 'unknown', uncommittedChanges: null };
+    return { commit: 'unknown', uncommittedChanges: null, srcSha256 };
   }
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const cli = parseCli(argv);
+  const code = codeVersion();
   const started = performance.now();
   const machine = machineInfo();
   const text = readFileSync(cli.data, 'utf8');
@@ -98,7 +118,7 @@ async function main(): Promise<void> {
       emptyTurnsSkipped: conversations.reduce((t, c) => t + c.emptyTurns, 0),
       citation: citationsFor(conversations),
     },
-    code: codeVersion(),
+    code,
     rule: { doc: 'docs/EVALUATION.md#gold-facts-and-matching-rule', goldLexiconSha256: lexicon.sha256 },
     targets: TARGETS,
     settings: output.settings,
@@ -115,6 +135,10 @@ async function main(): Promise<void> {
   for (const v of verdicts(results)) console.log(`- ${v}`);
   console.log('\nMost frequent missed gold facts (conversations):');
   for (const m of results.scores.topMissed) console.log(`  ${String(m.count).padStart(4)}  ${m.fact}`);
+  if (results.scores.topUnsupported.length > 0) {
+    console.log('\nExtracted facts supported by neither note nor dialogue (conversations):');
+    for (const m of results.scores.topUnsupported) console.log(`  ${String(m.count).padStart(4)}  ${m.fact}`);
+  }
   console.log(
     `\nwrote ${path.relative(process.cwd(), file)} and docs/EVALUATION.md (${Math.round(results.wallSeconds)} s)`,
   );

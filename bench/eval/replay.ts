@@ -67,6 +67,15 @@ export class Replayer {
   /** Build the app (default context settings; rate and session limits off) and a tenant. */
   static async open(): Promise<Replayer> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'continuum-eval-'));
+    try {
+      return await Replayer.#openIn(dataDir);
+    } catch (error) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  static async #openIn(dataDir: string): Promise<Replayer> {
     const config = configWith({
       dataDir,
       rateLimitPerTenant: 0,

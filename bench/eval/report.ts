@@ -29,7 +29,8 @@ export interface EvalResults {
     emptyTurnsSkipped: number;
     citation: string[];
   };
-  code: { commit: string; uncommittedChanges: boolean | null };
+  /** `srcSha256` is missing from result files written before it was recorded. */
+  code: { commit: string; uncommittedChanges: boolean | null; srcSha256?: string };
   rule: { doc: string; goldLexiconSha256: string };
   targets: typeof TARGETS;
   settings: RunSettings;
@@ -59,6 +60,8 @@ export function citationsFor(conversations: readonly EvalConversation[]): string
 
 const pct = (value: number | null | undefined) =>
   value === null || value === undefined || Number.isNaN(value) ? 'n/a' : `${(value * 100).toFixed(1)} %`;
+/** Two decimals where a figure is compared with a target, so 94.98 % does not print as 95.0 %. */
+const pct2 = (value: number) => (Number.isNaN(value) ? 'n/a' : `${(value * 100).toFixed(2)} %`);
 const ms = (value: number) => (Number.isNaN(value) ? 'n/a' : `${round(value)}`);
 const int = (value: number) => value.toLocaleString('en-US');
 const mark = (value: number | null | undefined, target: number) =>
@@ -109,11 +112,28 @@ export function verdicts(r: EvalResults): string[] {
   const s = r.scores;
   const size = s.sizeReduction;
   return [
-    `Size reduction (target ≥ ${pct(TARGETS.sizeReduction)}): ${size === null ? 'n/a' : `mean ${pct(size.mean)}, pooled ${pct(size.pooled)} over ${size.conversations} conversations`} — ${mark(size?.mean, TARGETS.sizeReduction)}.${size === null ? '' : ` Mean transcript ${int(size.meanTranscriptTokens)} tokens, mean working context ${int(size.meanContextTokens)}: ${partsText(size.meanContextParts)}.`}`,
-    `Fact recall (target ≥ ${pct(TARGETS.recall)}): ${pct(s.recall.value)} of ${int(s.recall.of)} gold facts in ${int(s.recall.conversationsWithGold)} conversations — ${mark(s.recall.value, TARGETS.recall)}. Diagnostic, anywhere in the working context (recent and retrieved turns too): ${pct(s.recall.contextRecall.value)}.`,
+    `Size reduction (target ≥ ${pct(TARGETS.sizeReduction)}): ${size === null ? 'n/a' : `mean ${pct2(size.mean)}, pooled ${pct(size.pooled)} over ${size.conversations} conversations`} — ${mark(size?.mean, TARGETS.sizeReduction)}.${size === null ? '' : ` Mean transcript ${int(size.meanTranscriptTokens)} tokens, mean working context ${int(size.meanContextTokens)}: ${partsText(size.meanContextParts)}.`}`,
+    `Fact recall (target ≥ ${pct(TARGETS.recall)}): ${pct2(s.recall.value)} (${int(s.recall.n)}) of ${int(s.recall.of)} gold facts in ${int(s.recall.conversationsWithGold)} conversations — ${mark(s.recall.value, TARGETS.recall)}. Diagnostic, anywhere in the working context (recent and retrieved turns too): ${pct(s.recall.contextRecall.value)}.`,
     `Profile precision: ${pct(s.precision.value)} of ${int(s.precision.of)} extracted medications, allergies and conditions (${int(s.precision.noneMarkers)} "none" markers not scored); supported by the reference note alone: ${pct(s.precision.noteSupport.value)}.`,
     `Context build (\`GET …/context\` after every turn of the first ${r.timing.contextBuild.conversations} conversations, ${int(r.timing.contextBuild.n)} builds): p50 ${ms(r.timing.contextBuild.p50)} ms, p99 ${ms(r.timing.contextBuild.p99)} ms. Append (every turn, ${int(r.timing.append.n)}; includes the incremental context update): p50 ${ms(r.timing.append.p50)} ms, p99 ${ms(r.timing.append.p99)} ms.`,
   ];
+}
+
+/** Command, date, data and code of a run, so a reader can reproduce it. */
+function provenance(r: EvalResults): string {
+  const sample =
+    r.data.limit === null
+      ? ''
+      : `, the first ${int(r.data.limit)} of its ${int(r.data.conversationsInFile)} conversations`;
+  const changes = r.code.uncommittedChanges ? ' with uncommitted changes' : '';
+  const src = r.code.srcSha256 ? ` (src/ sha256 \`${r.code.srcSha256.slice(0, 16)}…\`)` : '';
+  return [
+    `\`${r.command}\` — ${r.date.slice(0, 10)}, ${round(r.wallSeconds)} s`,
+    `data file sha256 \`${r.data.sha256.slice(0, 16)}…\`${sample}`,
+    `code at \`${r.code.commit}\`${changes}${src}`,
+    `gold lexicon sha256 \`${r.rule.goldLexiconSha256.slice(0, 16)}…\``,
+    `raw figures and per-conversation scores in [\`bench/results/eval-${r.name}.json\`](../bench/results/eval-${r.name}.json).`,
+  ].join('; ');
 }
 
 function partsText(p: TokenParts): string {
@@ -139,16 +159,15 @@ export function resultsMarkdown(results: readonly EvalResults[]): string {
   for (const c of citations) out.push(`- ${c}`);
   for (const r of results) {
     out.push('', `### ${r.name}`, '');
-    out.push(
-      `\`${r.command}\` — ${r.date.slice(0, 10)}, ${round(r.wallSeconds)} s; data file sha256 \`${r.data.sha256.slice(0, 16)}…\`${r.data.limit === null ? '' : `, the first ${int(r.data.limit)} of its ${int(r.data.conversationsInFile)} conversations`}; code at \`${r.code.commit}\`${r.code.uncommittedChanges ? ' with uncommitted changes' : ''}; gold lexicon sha256 \`${r.rule.goldLexiconSha256.slice(0, 16)}…\`; raw figures and per-conversation scores in [\`bench/results/eval-${r.name}.json\`](../bench/results/eval-${r.name}.json).`,
-      '',
-      `**Machine:** ${machineNote(r)}.`,
-      '',
-    );
+    out.push(provenance(r), '', `**Machine:** ${machineNote(r)}.`, '');
     for (const v of verdicts(r)) out.push(`- ${v}`);
     if (r.scores.topMissed.length > 0) {
       out.push('', 'Most frequent missed gold facts (kind:canonical — conversations):', '');
       out.push(r.scores.topMissed.map((m) => `\`${m.fact}\` ${m.count}`).join(', '));
+    }
+    if (r.scores.topUnsupported.length > 0) {
+      out.push('', 'Extracted facts supported by neither note nor dialogue (kind:name — conversations):', '');
+      out.push(r.scores.topUnsupported.map((m) => `\`${m.fact}\` ${m.count}`).join(', '));
     }
   }
   return out.join('\n');

@@ -53,6 +53,8 @@ interface Cached {
 }
 
 const RETRIEVE = 5;
+/** Turns the extractor reads a new turn against. */
+const TAIL = 6;
 /** A turn this salient that yields no fact at all is counted as a possible miss. */
 const SUSPECT_SALIENCE = 3;
 
@@ -177,13 +179,18 @@ export class ContextService {
     if (state.throughTurn >= c.turn) return state;
     const turns = await this.#turnsAfter(c, state.throughTurn, c.turn, fresh);
     let profile = state.profile;
+    const tail = [...(state.tail ?? [])];
     for (const turn of turns) {
       const index = this.#indexes.get(c.id);
       if (index?.lastTurn === turn.number - 1) index.add({ number: turn.number, role: turn.role, text: turn.content });
       // System turns are instructions and correction records, not statements about the patient.
       if (turn.role === 'system') continue;
+      const input = { number: turn.number, role: turn.role, text: turn.content };
+      const previous = tail.slice(-TAIL);
+      tail.push(input);
+      if (tail.length > TAIL) tail.shift();
       try {
-        const result = applyTurn(profile, { number: turn.number, role: turn.role, text: turn.content });
+        const result = applyTurn(profile, input, { previous });
         profile = result.profile;
         const outcome =
           result.mentions > 0
@@ -199,7 +206,7 @@ export class ContextService {
     }
     const last = turns.at(-1)?.number ?? state.throughTurn;
     const summary = await this.#fold(c, state.summary, turns);
-    return { profile, summary, throughTurn: last };
+    return { profile, summary, throughTurn: last, tail: tail.slice(-TAIL) };
   }
 
   /** Fold every turn past the recent window, or older than the age limit, into the summary. */

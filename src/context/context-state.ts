@@ -9,6 +9,8 @@ export interface ContextState {
   summary: RollingSummary | null;
   /** The last turn the profile has taken in. */
   throughTurn: number;
+  /** The last few turns, so an answer is read against its question ("Any allergies?" "No."). */
+  tail?: { number: number; role: string; text: string }[];
 }
 
 /** Seal and open context state, bound to its tenant and conversation like turns are (ADR-008). */

@@ -40,6 +40,7 @@ import { registerConversationRoutes } from './routes/conversations.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerOpsRoutes } from './routes/ops.ts';
 import type { Services } from './services.ts';
+import { endOpenStreams } from './sse-replies.ts';
 
 export interface AppDeps {
   /** A migrated store. */
@@ -235,6 +236,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     requestIdHeader: false,
     trustProxy: false,
+    // Open SSE responses are ended in preClose; then every socket goes, so a stop never hangs on a client.
+    forceCloseConnections: true,
   });
   app.setValidatorCompiler(createValidatorCompiler());
   // Bodies are JSON only: anything else is 415, including text/plain.
@@ -281,6 +284,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   registerAuditRoutes(app, services);
   registerContextRoutes(app, services);
   registerEventRoutes(app, services);
+  app.addHook('preClose', async () => endOpenStreams(app));
   appLog = app.log;
   audit.setLogger(app.log);
   await app.ready();

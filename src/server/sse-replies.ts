@@ -15,6 +15,13 @@ export const wantsEventStream = (request: FastifyRequest) =>
  * An open SSE response: writes only while the client is there, keeps
  * proxies awake with heartbeats, and tells `signal` when the client leaves.
  */
+const openStreams = new WeakMap<object, Set<() => void>>();
+
+/** End every SSE response of `app` (on shutdown): clients resume elsewhere with Last-Event-ID. */
+export function endOpenStreams(app: object): void {
+  for (const end of openStreams.get(app) ?? []) end();
+}
+
 export function openEventStream(services: Services, request: FastifyRequest, reply: FastifyReply) {
   reply.hijack();
   const raw = reply.raw;
@@ -25,7 +32,21 @@ export function openEventStream(services: Services, request: FastifyRequest, rep
   };
   const heartbeat = createHeartbeat({ send: write });
   services.metrics.activeStreams.inc();
-  raw.on('close', () => left.abort());
+  let streams = openStreams.get(request.server);
+  if (!streams) {
+    streams = new Set();
+    openStreams.set(request.server, streams);
+  }
+  const end = () => {
+    streams.delete(end);
+    left.abort();
+    if (!raw.writableEnded) raw.end();
+  };
+  streams.add(end);
+  raw.on('close', () => {
+    streams.delete(end);
+    left.abort();
+  });
   return {
     signal: left.signal,
     comment: (text: string) => write(formatComment(text)),
@@ -36,7 +57,7 @@ export function openEventStream(services: Services, request: FastifyRequest, rep
     end() {
       heartbeat.stop();
       services.metrics.activeStreams.dec();
-      if (!raw.writableEnded) raw.end();
+      end();
     },
   };
 }

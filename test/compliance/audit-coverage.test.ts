@@ -30,6 +30,8 @@ type Call = (ctx: Context) => {
   url: string;
   token?: string;
   body?: unknown;
+  /** An endless SSE stream: called over a real socket and left once its headers arrive. */
+  stream?: boolean;
 };
 
 /** How to call each route successfully. */
@@ -94,10 +96,25 @@ const CALLS: Record<string, Call> = {
     token: c.adminToken,
     body: { op: 'correct', fact: { kind: 'medication', id: 'med:metformin', dose: '1000 mg' } },
   }),
+  'get /v1/conversations/{id}/events': (c) => ({
+    method: 'GET',
+    url: `/v1/conversations/${c.conversationId}/events`,
+    token: c.token,
+    stream: true,
+  }),
   'get /v1/audit/events': (c) => ({ method: 'GET', url: '/v1/audit/events', token: c.adminToken }),
   'get /v1/audit/verify': (c) => ({ method: 'GET', url: '/v1/audit/verify', token: c.adminToken }),
   'get /v1/audit/report': (c) => ({ method: 'GET', url: '/v1/audit/report', token: c.adminToken }),
 };
+
+/** Open an SSE route over a real socket, return its status once the headers arrive, and leave. */
+async function openStream(t: TestApp, url: string, token: string): Promise<number> {
+  const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  const leave = new AbortController();
+  const res = await fetch(`${address}${url}`, { headers: { authorization: `Bearer ${token}` }, signal: leave.signal });
+  leave.abort();
+  return res.status;
+}
 
 async function auditHeads(t: TestApp): Promise<Map<TenantId, number>> {
   const heads = new Map<TenantId, number>();
@@ -168,8 +185,12 @@ describe('every route writes exactly the audit events it declares', () => {
     for (const [key, op] of ordered) {
       const call = CALLS[key]!(ctx);
       const before = await auditHeads(t);
-      const res = await t.request(call);
-      expect(res.statusCode, `${key}: ${res.body}`).toBeLessThan(300);
+      if (call.stream) {
+        expect(await openStream(t, call.url, call.token!), key).toBe(200);
+      } else {
+        const res = await t.request(call);
+        expect(res.statusCode, `${key}: ${res.body}`).toBeLessThan(300);
+      }
       // Checkpoints are written after the response; give them no chance to mix in.
       expect(await actionsSince(t, before), key).toEqual([...op['x-audit']!].sort());
     }

@@ -29,6 +29,8 @@ export interface OpenQuestion {
 }
 
 interface TurnReading extends OpenQuestion {
+  /** The family member the turn last named. */
+  readonly lastRelation?: string;
   readonly words: number;
   /** A short turn that only names a drug or allergen ("Naprosyn?"): the topic carries over it. */
   readonly clarifying: boolean;
@@ -59,6 +61,7 @@ function readTurn(t: TurnInput): TurnReading {
     familyAnswer: false,
     medicationAnswer: false,
     lastAllergies: [],
+    patient: t.role === 'patient' || t.role === 'user',
   };
   const candidates: FactMention[] = [];
   let [allergy, medication, family, reaction, exclusive, deniesAllergy, deniesMedication] = Array(7).fill(false);
@@ -72,12 +75,13 @@ function readTurn(t: TurnInput): TurnReading {
       if (f.kind === 'medication' && f.name !== 'none') focusMed = f.name;
     onlyNames &&= a.terms.every((h) => h.senses.medication ?? h.senses.drugClass ?? h.senses.allergen);
     const last = i === sentences.length - 1;
+    // "You mentioned cancer runs in your family. What type?": the family topic may be set before the question.
+    family ||= isFamilyQuestion(a);
     if (!s.question && !(last && ALLERGY_TOPIC.test(s.lower))) return;
     candidates.push(...facts.candidates);
     allergy ||= ALLERGY_TOPIC.test(s.lower) && !TAKING_FOR_ALLERGY.test(s.lower);
     namedTopic ||= MEDICATION_TOPIC.test(s.lower);
     medication ||= facts.candidates.some((c) => c.kind === 'medication');
-    family ||= isFamilyQuestion(a);
     reaction ||= REACTION_TOPIC.test(s.lower);
     exclusive ||= s.question && EXCLUSIVE.test(s.lower);
     deniesAllergy ||= s.question && DENIES_ALLERGY.test(s.lower);
@@ -95,6 +99,7 @@ function readTurn(t: TurnInput): TurnReading {
     deniesMedication,
     candidates,
     ...(focusMed === undefined ? {} : { focusMed }),
+    ...(ctx.lastRelation === undefined ? {} : { lastRelation: ctx.lastRelation }),
     words,
     clarifying: words <= 7 && onlyNames,
     topical: allergy || namedTopic || family,
@@ -102,6 +107,11 @@ function readTurn(t: TurnInput): TurnReading {
   if (cache.size > 256) cache.clear();
   cache.set(cacheKey, reading);
   return reading;
+}
+
+/** The family member the turn last named ("my sister"), for a following "she". */
+export function lastRelationOf(turn: TurnInput): string | undefined {
+  return readTurn(turn).lastRelation;
 }
 
 /**

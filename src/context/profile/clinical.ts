@@ -4,11 +4,11 @@
  * patient's, or a family member's) and procedures. Questions yield
  * candidates, not facts, except what they presuppose ("how is your asthma?").
  */
-import { type Analysis, type CueHit, clauseHas, cuesIn, type TermHit } from './analyze.ts';
+import { type Analysis, type CueHit, cuesIn, type TermHit } from './analyze.ts';
 import { attachSpans, attributeSpans, mergeSpans } from './attributes.ts';
 import { deceasedRelations, familyOwners } from './family.ts';
-import { WH_WORDS } from './lexicon/patterns.ts';
 import * as m from './mentions.ts';
+import { placer } from './questions.ts';
 import { statusAt } from './status.ts';
 import type { FactMention, FactSource, FactStatus } from './types.ts';
 
@@ -25,6 +25,10 @@ export interface TurnContext {
   focusMed?: string;
   /** Allergens named earlier in this turn (or asked about), for "it gives me hives". */
   lastAllergies: string[];
+  /** The family member last named (in this turn or the one before), for "she is a diabetic". */
+  lastRelation?: string;
+  /** The speaker is the patient (whose "he"/"she" is someone else). */
+  readonly patient: boolean;
 }
 
 /** Facts stated by a sentence, and the candidates a question asks about. */
@@ -36,13 +40,6 @@ export interface SentenceFacts {
 const USE_WORDS = new Set(
   'take takes taking took use uses using on started prescribed stopped apply applying'.split(' '),
 );
-/** Words that make a question ask about the patient having or taking something (not "better than Claritin?"). */
-const ASKING =
-  /\b(?:take|takes|taking|took|on|using|use|used|apply|applying|have|has|had|any|anything|ever|still|been|get|gets|allergic|allergy|allergies|experienc\w*|notice\w*|suffer\w*|diagnosed|history|mean|talking about|referring to|how about|what about)\b/;
-/** In a wh-question these mark a known thing ("how is the synthroid working?"). */
-const PRESUPPOSING = new Set(['the', 'that']);
-/** In any question these do ("is your asthma under control?"). */
-const POSSESSIVE = new Set(['your', 'his', 'her', 'my']);
 const PLAN =
   /\b(?:will|going to|gonna|schedule|scheduled|order|ordering|recommend|refer|referral|let's|lets|want you to|wants? (?:an?|you|to)|plan to|planning|would like to|consider|need to get|should get)\b/;
 const FOLLOW_UP_REACTION =
@@ -52,17 +49,7 @@ const TAKE_WORD = /\b(?:take|takes|taking|took|use|using|puffs?|pills?|tablets?|
 const STOP_PRONOUN =
   /\b(?:stopped|stop|quit|discontinued|discontinue|came off|went off|got off|taken off|took me off)\s+(?:taking\s+|using\s+)?(?:it|that|them|those|this|these)\b/;
 /** A drug word that names a lab test, not a medication ("vitamin d level"). */
-const LAB_AFTER = new Set([
-  'level',
-  'test',
-  'testing',
-  'panel',
-  'study',
-  'count',
-  'deficiency',
-  'saturation',
-  'screen',
-]);
+const LAB_AFTER = new Set('level test testing panel study count deficiency saturation screen'.split(' '));
 const EXCLUSIVE =
   /\b(?:other|else|besides|except|apart from|aside from|new|over the counter|otc|alternative|herbal|recent)\b/;
 const NKDA =
@@ -70,74 +57,11 @@ const NKDA =
 const NO_MEDS =
   /\b(?:no|not|don'?t|do not|doesn'?t|haven'?t|never|none)\b(?:\s+\w+){0,5}?\s+(?:medications?|medicines?|meds|prescriptions?)\b|(?:\b(?:not|never)|n'?t)\s+(?:[\w']+\s+){0,4}?(?:take|taking|taken|on)\s+anything\b/;
 const CANNOT = new Set(['cant', 'cannot', 'can']);
-const ALLERGY_NOUNS = new Set([
-  'allergy',
-  'allergie',
-  'allergic',
-  'intolerance',
-  'intolerant',
-  'sensitivity',
-  'reaction',
-  'nkda',
-  'nka',
-]);
+const ALLERGY_NOUNS = new Set(
+  'allergy allergie allergic intolerance intolerant sensitivity reaction nkda nka'.split(' '),
+);
 const NO_MEDS_EXCLUDED =
   /\b(?:allerg\w*|sure|know|remember|forg[eo]t|problems?|issues?|side effects?|changes?|refills?)\b/;
-
-function isWh(a: Analysis): boolean {
-  return a.tokens.some((t) => WH_WORDS.has(t.norm));
-}
-
-/** A question hit that the question takes for granted ("how is your asthma?", "besides penicillin?"). */
-function presupposed(a: Analysis, hit: TermHit, wh: boolean): boolean {
-  if (a.cues.some((c) => c.types.includes('besides') && c.end <= hit.start)) return true;
-  for (let i = Math.max(0, hit.start - 2); i < hit.start; i++) {
-    const w = a.tokens[i]?.norm ?? '';
-    if (POSSESSIVE.has(w) || (wh && PRESUPPOSING.has(w))) return true;
-  }
-  return false;
-}
-
-/** Unpunctuated transcripts run questions into statements: a clause that opens like a question asks. */
-const CLAUSE_QUESTION =
-  /(?<!\b(?:i|we|they|you|he|she|it|who|that|which)\s)\b(?:do|does|did|are|were|have|has|can|could)\s+(?:you|he|she|they)\b(?!\s+(?:know|think|remember|said|say|mean)\b)|^(?:(?:and|so|okay|ok|um|uh|now|also|alright|well|but)\s+)*(?:any|anything|how about|what about)\b/;
-
-/** A question made only of clinical terms ("And high cholesterol?", "Naprosyn?") asks about them. */
-function onlyTerms(a: Analysis): boolean {
-  const inTerm = new Set<number>();
-  for (const t of a.terms) for (let i = t.start; i < t.end; i++) inTerm.add(i);
-  return inTerm.size > 0 && a.tokens.every((t, i) => t.punct || inTerm.has(i) || BARE_QUESTION_WORDS.has(t.norm));
-}
-const BARE_QUESTION_WORDS = new Set([
-  'and',
-  'or',
-  'any',
-  'the',
-  'your',
-  'a',
-  'so',
-  'okay',
-  'ok',
-  'also',
-  'what',
-  'about',
-  'how',
-  'no',
-  'um',
-  'uh',
-]);
-
-function clauseAsks(a: Analysis, hit: TermHit): boolean {
-  const clause = a.clause[hit.start];
-  const first = a.clause.indexOf(clause ?? 0);
-  const start = a.tokens[Math.max(first, a.lead)]?.start ?? 0;
-  return CLAUSE_QUESTION.test(a.sentence.lower.slice(start, a.tokens[hit.start]?.start ?? start));
-}
-
-function hedged(a: Analysis, hit: TermHit): boolean {
-  const clause = a.clause[hit.start] ?? 0;
-  return cuesIn(a, clause).some((c) => c.end <= hit.start && c.types.includes('hedge'));
-}
 
 /** A class named to describe a drug just named ("Wellbutrin is an inhaler", "it's a pain killer"). */
 function describes(a: Analysis, hit: TermHit): boolean {
@@ -191,14 +115,11 @@ export function clinicalFacts(a: Analysis, ctx: TurnContext): SentenceFacts {
   const mentions: FactMention[] = [];
   const candidates: FactMention[] = [];
   const q = a.sentence.question;
-  const wh = q && isWh(a);
-  const asking = q && (ASKING.test(a.sentence.lower) || onlyTerms(a));
-  const put = (hit: TermHit | undefined, mention: FactMention): void => {
-    // "could be related to heart disease", "checking for a meniscus tear": neither a fact nor a question.
-    if (hit !== undefined && hedged(a, hit)) return;
-    const asked = q || (hit !== undefined && clauseAsks(a, hit));
-    if (!asked || (hit !== undefined && presupposed(a, hit, wh))) mentions.push(mention);
-    else if (asking || !q) candidates.push(mention);
+  const place = placer(a);
+  const put = (hit: TermHit, mention: FactMention): void => {
+    const where = place(hit);
+    if (where === 'fact') mentions.push(mention);
+    else if (where === 'candidate') candidates.push(mention);
   };
   const src = ctx.source;
   const meds: TermHit[] = [];
@@ -217,7 +138,7 @@ export function clinicalFacts(a: Analysis, ctx: TurnContext): SentenceFacts {
 
   for (const hit of a.terms) {
     const s = hit.senses;
-    if (LAB_AFTER.has(a.tokens[hit.end]?.norm ?? '')) continue;
+    if (LAB_AFTER.has(a.tokens[hit.end]?.norm ?? '') || LAB_AFTER.has(a.tokens[hit.end + 1]?.norm ?? '')) continue;
     const substance = s.medication ?? s.drugClass ?? s.allergen;
     if (s.drugClass !== undefined && s.medication === undefined && describes(a, hit)) continue;
     if (substance !== undefined && isAllergenHere(a, hit, ctx)) allergens.push({ hit, substance });
@@ -269,7 +190,7 @@ export function clinicalFacts(a: Analysis, ctx: TurnContext): SentenceFacts {
   for (const hit of conditions) {
     const name = hit.senses.condition as string;
     const reading = statusAt(a, hit);
-    const owners = familyOwners(a, hit, ctx.familyAnswer);
+    const owners = familyOwners(a, hit, ctx.familyAnswer, ctx);
     if (owners === undefined) put(hit, m.condition(name, src, reading.status, reading.explicit));
     else {
       const label = reading.status === 'negated' ? `no ${name}` : name;
@@ -283,15 +204,12 @@ export function clinicalFacts(a: Analysis, ctx: TurnContext): SentenceFacts {
     const name = hit.senses.procedure as string;
     if (name === 'surgery' && specific) continue;
     if (!q && PLAN.test(a.sentence.lower)) continue;
-    const owners = familyOwners(a, hit, ctx.familyAnswer);
+    const owners = familyOwners(a, hit, ctx.familyAnswer, ctx);
     const negated = statusAt(a, hit).status === 'negated';
     if (owners === undefined) put(hit, m.procedure(name, src, negated));
     else for (const rel of owners) put(hit, m.person(rel, src, { conditions: [negated ? `no ${name}` : name] }));
   }
+  const relation = a.terms.findLast((t) => t.senses.family !== undefined)?.senses.family;
+  if (relation !== undefined) ctx.lastRelation = relation;
   return { mentions, candidates };
-}
-
-/** Whether a clause of the sentence is about allergies (for question topics). */
-export function mentionsAllergy(a: Analysis): boolean {
-  return a.cues.some((c) => c.types.includes('allergy')) || clauseHas(a, 0, 'allergy');
 }

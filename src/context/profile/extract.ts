@@ -5,7 +5,7 @@
  * sentences that need it.
  */
 import { analyze } from './analyze.ts';
-import { answerFacts, askedAllergens, openQuestion } from './answers.ts';
+import { answerFacts, askedAllergens, lastRelationOf, openQuestion } from './answers.ts';
 import { clinicalFacts, type TurnContext } from './clinical.ts';
 import { peopleIn } from './family.ts';
 import { nlpFacts } from './nlp.ts';
@@ -71,8 +71,11 @@ export function extractFacts(turn: TurnInput, options: ExtractOptions = {}): Fac
     familyAnswer: q?.family ?? false,
     medicationAnswer: q?.medication ?? false,
     lastAllergies: q === undefined ? [] : askedAllergens(q),
+    patient: role === 'patient' || role === 'user',
   };
   if (q?.focusMed !== undefined) ctx.focusMed = q.focusMed;
+  const previousRelation = history.length > 0 ? lastRelationOf(history[history.length - 1] as TurnInput) : undefined;
+  if (previousRelation !== undefined) ctx.lastRelation = previousRelation;
   const out: FactMention[] = [];
   let polarity: 'yes' | 'no' | undefined;
   let first = true;

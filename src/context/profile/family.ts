@@ -9,6 +9,10 @@ import type { FactMention, FactSource } from './types.ts';
 
 const POSSESSIVE = new Set(['my', 'his', 'her', 'our', 'your', 'their']);
 const FIRST_PERSON = new Set(['i', 'im', 'ive', 'id', 'me', 'myself']);
+const THIRD_PERSON = new Set(['he', 'hes', 'she', 'shes', 'they', 'theyre', 'them']);
+const INDEFINITE = new Set(
+  'someone somebody anyone anybody relative others people person everyone everybody nobody we weve'.split(' '),
+);
 const CHAIN = new Set(['and', 'or', ',', 'my', 'his', 'her', 'both', 'the', 'their', 'also', '&', 'our', 'your']);
 const NOT_A_NAME = new Set(
   (
@@ -16,7 +20,8 @@ const NOT_A_NAME = new Set(
     'visit visits appointment office again today yesterday before after he she they it i you we me my your his her has ' +
     'had have did does do thinks think wants want recommended prescribed gave put sent referred ordered asked ' +
     'mentioned first last next because so but if then when also just already never not no yes here there now note ' +
-    'notes orders called checked saw sees see looked found ran did while with from as by thought felt office '
+    'notes orders called checked saw sees see looked found ran did while with from as by thought felt office know ' +
+    'knows okay ok um uh please thank thanks sorry it this what how why im ill may might must about any some every '
   ).split(' '),
 );
 
@@ -32,8 +37,17 @@ function isFamilyReference(a: Analysis, hit: TermHit, familyTopic: boolean): boo
  * owns it, together with relations chained to it ("my brother and sister");
  * a family-history cue without a relation gives it to "family".
  */
-export function familyOwners(a: Analysis, hit: TermHit, familyAnswer: boolean): string[] | undefined {
-  const all = a.terms.filter((t) => t.senses.family !== undefined);
+export function familyOwners(
+  a: Analysis,
+  hit: TermHit,
+  familyAnswer: boolean,
+  speaker: { patient: boolean; lastRelation?: string },
+): string[] | undefined {
+  const familyCue = a.cues.some((c) => c.types.includes('family'));
+  // "when I was a kid" names no relative: only "my kid", or any relation when family is the topic.
+  const all = a.terms.filter(
+    (t) => t.senses.family !== undefined && isFamilyReference(a, t, familyAnswer || familyCue),
+  );
   // "my granny on my father's side": the side names no owner when another relation does.
   const notSides = all.filter((t) => a.tokens[t.end]?.norm !== 'side');
   const relations = notSides.length > 0 ? notSides : all;
@@ -63,7 +77,17 @@ export function familyOwners(a: Analysis, hit: TermHit, familyAnswer: boolean): 
     }
   }
   const clause = a.clause[hit.start] ?? 0;
-  const familyCue = a.cues.some((c) => c.types.includes('family'));
+  // "someone had cervical cancer" when family is the topic; from the patient, "she is a diabetic"
+  // after "I have another sister" (a clinician's or a guest's "she" is usually the patient).
+  const lastRelation = speaker.lastRelation;
+  if (familyAnswer || familyCue || lastRelation !== undefined || relations.length > 0) {
+    for (let i = hit.start - 1; i >= a.lead; i--) {
+      const w = a.tokens[i]?.norm ?? '';
+      if (FIRST_PERSON.has(w)) break;
+      if (INDEFINITE.has(w)) return ['family'];
+      if (speaker.patient && THIRD_PERSON.has(w)) return [lastRelation ?? 'family'];
+    }
+  }
   if (familyCue) {
     const after = relations.find((t) => t.start >= hit.end);
     if (after !== undefined) return [after.senses.family as string];

@@ -42,23 +42,36 @@ const ORG_TRIGGER =
   /\b(?:hospital|clinic|pharmacy|medical center|health center|university|college|walgreens|cvs|walmart|rite aid|kaiser|mayo|urgent care|nursing home|rehab center|insurance|medicare|medicaid)\b|\b(?:live in|lives in|living in|moved (?:here )?from|moved to|trip to|travel(?:l?ed|ing)? to|vacation in|grew up in|originally from|i'?m from)\b/;
 const GENERIC = new Set(['i', 'dr', 'doctor', 'nurse', 'mr', 'mrs', 'ms', 'miss', 'sir', 'okay', 'dax', 'dragon']);
 
-/** Offset of the first capitalised word that is not the sentence's first, "I", or a lexicon term; -1 if none. */
-function properNounAt(a: Analysis): number {
+/**
+ * Offsets of capitalised words that are not the sentence's first, "I", or a
+ * lexicon term: at most two, far enough apart to need their own window.
+ */
+function properNouns(a: Analysis): number[] {
   const words = [...a.sentence.cased.matchAll(/\S+/g)];
-  for (let i = 1; i < words.length; i++) {
+  const out: number[] = [];
+  let lastWord = Number.NEGATIVE_INFINITY;
+  for (let i = 1; i < words.length && out.length < 2; i++) {
     const w = (words[i]?.[0] ?? '').replace(/[^A-Za-z'-]/g, '');
     if (!/^[A-Z][a-z]/.test(w) || GENERIC.has(w.toLowerCase())) continue;
     const prev = words[i - 1]?.[0] ?? '';
     if (/[.!?:]$/.test(prev) && !/^(?:Dr|Mr|Mrs|Ms)\.$/.test(prev)) continue;
     const lw = w.toLowerCase();
-    if (!a.terms.some((t) => a.tokens.slice(t.start, t.end).some((k) => k.text === lw))) return words[i]?.index ?? -1;
+    if (a.terms.some((t) => a.tokens.slice(t.start, t.end).some((k) => k.text === lw))) continue;
+    if (i - lastWord > 5) out.push(words[i]?.index ?? 0);
+    lastWord = i;
   }
-  return -1;
+  return out;
 }
 
 function clean(text: string): string {
   return text.replace(/^[\s,.;:'"-]+|[\s,.;:'"!?-]+$/g, '').replace(/\s+/g, ' ');
 }
+
+const FILLER_WORDS = new Set(
+  "uh um so and okay ok yeah well i i'm i've you we it it's that the a an to of was is be been just like about then".split(
+    ' ',
+  ),
+);
 
 /** What a date in the sentence is about: the nearest clinical term, else the sentence's opening words. */
 function dateContext(a: Analysis, dateText: string): string {
@@ -77,7 +90,10 @@ function dateContext(a: Analysis, dateText: string): string {
   }
   if (best !== undefined) return best;
   const words = a.sentence.lower.replace(dateText.toLowerCase(), ' ').match(/[a-z']+/g) ?? [];
-  return words.slice(0, 5).join(' ');
+  return words
+    .filter((w) => !FILLER_WORDS.has(w))
+    .slice(0, 4)
+    .join(' ');
 }
 
 const dateCache = new Map<string, DateItem[]>();
@@ -176,9 +192,16 @@ function nameFacts(a: Analysis, source: FactSource, cased: boolean, at: number):
 export function nlpFacts(a: Analysis, source: FactSource, opts: { at?: string; cased: boolean }): FactMention[] {
   const lower = a.sentence.lower;
   const out: FactMention[] = DATE_TRIGGER.test(lower) ? dateFacts(a, source, opts.at) : [];
-  const proper = opts.cased ? properNounAt(a) : -1;
+  const proper = opts.cased ? properNouns(a) : [];
   const org = ORG_TRIGGER.exec(lower);
-  if (proper >= 0) out.push(...nameFacts(a, source, true, proper));
-  else if (org !== null) out.push(...nameFacts(a, source, opts.cased, org.index));
+  if (proper.length === 0 && org !== null) proper.push(org.index);
+  const seen = new Set<string>();
+  for (const at of proper) {
+    for (const f of nameFacts(a, source, opts.cased, at)) {
+      if (seen.has(f.id)) continue;
+      seen.add(f.id);
+      out.push(f);
+    }
+  }
   return out;
 }

@@ -23,6 +23,20 @@ function isPerfectHad(a: Analysis, cue: CueHit): boolean {
   return (prev !== undefined && PERFECT_AUX.has(prev.norm)) || (prev2 !== undefined && PERFECT_AUX.has(prev2.norm));
 }
 
+const LIST_WORDS = new Set(['and', 'or', 'any', 'the', 'a', 'my', 'your', 'of', 'other']);
+
+/** Words between two token positions that are not clinical terms, list glue or punctuation. */
+function wordsBetween(a: Analysis, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const t = a.tokens[i];
+    if (t === undefined || t.punct || LIST_WORDS.has(t.norm)) continue;
+    if (a.terms.some((h) => h.start <= i && i < h.end)) continue;
+    n++;
+  }
+  return n;
+}
+
 /** Read the status of a hit from the cues of its clause. */
 export function statusAt(a: Analysis, hit: TermHit): StatusReading {
   // "I never took anything for diabetes": the condition after "for" is the reason, not what is denied.
@@ -39,6 +53,8 @@ export function statusAt(a: Analysis, hit: TermHit): StatusReading {
     const types = cue.types;
     if (types.includes('pseudo')) continue;
     if (types.includes('neg')) {
+      // NegEx's window: a negation reaches about five words (list items and their commas do not count).
+      if (wordsBetween(a, cue.end, hit.start) > 5) continue;
       const after = cues.some((c) => c.start >= hit.end && c.types.includes('stopPost'));
       return { status: after ? 'stopped' : 'negated', explicit: true };
     }

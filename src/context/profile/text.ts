@@ -114,7 +114,8 @@ function parseNumberWords(words: string[]): string | undefined {
 }
 
 /** Replace spoken numbers with digits ("twenty five" → "25"); also "m g" → "mg". */
-export function digitize(lower: string): string {
+export function digitize(text: string): string {
+  const lower = text.replace(/\ba (hundred|thousand)\b/g, 'one $1');
   if (!NUMBER_WORD.test(lower)) return lower.replace(/\bm\.? ?g\b\.?/g, 'mg');
   const out = lower.replace(NUMBER_RUN, (run: string, offset: number) => {
     const words = run.split(/[\s-]+/);
@@ -155,7 +156,10 @@ export function splitSentences(text: string): Sentence[] {
     if (!/[a-z0-9]/i.test(cased)) return;
     const lower = digitize(cased.toLowerCase());
     // "You had asthma, correct?" asserts and asks for confirmation: a statement, not a question.
-    const tag = /,\s*(?:correct|right|yes|true|is that (?:right|correct)|am i right)\s*\?\s*$/.test(lower);
+    const tag =
+      /,\s*(?:correct|right|yes|true|is that (?:right|correct)|am i right|okay|ok|alright|all right|got it|sound good|does that sound good|does that make sense|understand)\s*\?\s*$/.test(
+        lower,
+      );
     const question = !tag && (/\?\s*["')]*$/.test(cased) || QUESTION_OPENER.test(lower));
     out.push({ cased, lower, question });
   };

@@ -130,7 +130,8 @@ export const CUES: Readonly<Record<CueType, readonly string[]>> = {
       'not notice|not noticed|no improvement|not improved|not gotten|havent gotten|no relief|not relieve|' +
       'not control|not controlled|not well controlled|not been able|cant remember|not recall|dont recall|not like|' +
       'dont like|not want|dont want|dont need|not need|not gonna|no issues with|not bothering|no side effects|' +
-      'not causing|no complaints',
+      'not causing|no complaints|dont have to|do not have to|not have to|dont need to|no need|not going to|' +
+      'doesnt have to|didnt have to',
   ),
   stop: list(
     'stopped|stop|stopping|quit|quitting|discontinued|discontinue|discontinuing|no longer|came off|come off|went off|' +
@@ -164,7 +165,8 @@ export const CUES: Readonly<Record<CueType, readonly string[]>> = {
   family: list(
     'family history|family hx|fhx|runs in the family|runs in my family|run in the family|run in my family|' +
       'runs in our family|in the family|in my family|in your family|side of the family|both sides of my family|' +
-      'family members|family member|anyone in your family',
+      'family members|family member|anyone in your family|family medical history|in his family|in her family|' +
+      'runs in|run in|his family|her family',
   ),
   died: list('died|passed|passed away|deceased|died of|died from|lost'),
   term: list(
@@ -177,38 +179,6 @@ export const CUES: Readonly<Record<CueType, readonly string[]>> = {
   ),
   besides: list('besides|other than|in addition to|apart from|aside from|along with|exception of|except for'),
 };
-
-/** Words that open a yes/no question. */
-export const YES_NO_OPENERS = new Set([
-  'do',
-  'does',
-  'did',
-  'are',
-  'is',
-  'was',
-  'were',
-  'have',
-  'has',
-  'had',
-  'can',
-  'could',
-  'would',
-  'will',
-  'any',
-  'anything',
-  'ever',
-  'and',
-  'so',
-  'or',
-  'you',
-  'okay',
-  'ok',
-  'no',
-  'still',
-  'just',
-  'also',
-  'now',
-]);
 
 /** Words that open a wh-question (which may presuppose "your diabetes"). */
 export const WH_WORDS = new Set(['how', 'what', 'when', 'why', 'which', 'where', 'who', 'whats', 'hows']);

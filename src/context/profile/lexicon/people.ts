@@ -40,6 +40,7 @@ stepdaughter
 mother-in-law | mother in law
 father-in-law | father in law
 twin
+family | relatives, relative, family members, family member
 `;
 
 const CLINICIAN_TABLE = `
