@@ -5,6 +5,7 @@ import { buildTestApp, type TestApp } from '../helpers/test-app.ts';
 
 interface Ctx {
   t: TestApp;
+  tenantId: string;
   token: string;
   id: string;
   turn: number;
@@ -12,10 +13,10 @@ interface Ctx {
 
 async function start(options: Parameters<typeof buildTestApp>[0] = {}): Promise<Ctx> {
   const t = await buildTestApp({ ...options, config: { localWordDelayMs: 0, ...options.config } });
-  const { apiKey } = await t.createTenant();
+  const { apiKey, tenantId } = await t.createTenant();
   const token = (await t.token(apiKey, 'patient-1')).access_token;
   const id = (await t.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id;
-  return { t, token, id, turn: 0 };
+  return { t, tenantId, token, id, turn: 0 };
 }
 
 async function say(c: Ctx, content: string, extra: Record<string, unknown> = {}) {
@@ -111,5 +112,28 @@ describe('respond: true', () => {
     expect(local.stats().maxActive).toBeGreaterThan(1);
     for (const res of results) expect([201, 429]).toContain(res.statusCode);
     expect(results.filter((res) => res.statusCode === 201).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('an emergency is flagged: escalation event, metric, and emergency handling in the prompt', async () => {
+    const local = observedLocal();
+    c = await start({ model: local.provider });
+    const body = await say(c, 'I have crushing chest pain and my left arm is numb', { respond: true });
+    expect(body.reply.role).toBe('assistant');
+    const system = local.prompts
+      .at(-1)!
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n');
+    expect(system).toMatch(/emergency/i);
+    const metrics = (await c.t.request({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/continuum_escalations_total\{intent="emergency"\} 1/);
+    const events = c.t.services.events.subscribe(c.tenantId as never, c.id as never, null);
+    const seen: string[] = [];
+    for await (const event of events) {
+      seen.push(event.event);
+      if (event.event === 'done') break;
+    }
+    events.close();
+    expect(seen).toContain('escalation');
   });
 });
