@@ -5,7 +5,7 @@
  */
 
 /** Abbreviations whose trailing dot does not end a sentence. */
-const ABBREVIATIONS = new Set([
+export const ABBREVIATIONS: ReadonlySet<string> = new Set([
   'dr',
   'mr',
   'mrs',

@@ -1,3 +1,5 @@
+import { ABBREVIATIONS } from '../text.ts';
+
 /**
  * Text plumbing for the extractor: undo ACI-Bench tokenisation, turn spoken
  * numbers into digits, split sentences, and tokenise for lexicon matching.
@@ -129,22 +131,6 @@ export function digitize(text: string): string {
   return out.replace(/\bm\.? ?g\b\.?/g, 'mg');
 }
 
-const ABBREVIATIONS = new Set([
-  'dr',
-  'mr',
-  'mrs',
-  'ms',
-  'st',
-  'jr',
-  'sr',
-  'vs',
-  'etc',
-  'approx',
-  'e.g',
-  'i.e',
-  'p.m',
-  'a.m',
-]);
 const QUESTION_OPENER =
   /^(?:(?:and|so|okay|ok|now|also|alright|all right|well|um|uh)[ ,]+)*(?:do|does|did|are|is|were|have|has|can|could|would|will|any|anything|ever)\s+(?:you|he|she|they|your|his|her|there|the|anyone|anybody|known|other|allergies|medications?)\b/;
 
