@@ -71,8 +71,22 @@ function describes(a: Analysis, hit: TermHit): boolean {
   );
 }
 
+const CAUSES = new Set('gives gave give giving makes made make causes caused cause breaks broke break'.split(' '));
+
+/** "penicillin gives me hives", "sulfa makes me break out in a rash": the drug causes a named reaction. */
+function causesReaction(a: Analysis, hit: TermHit): boolean {
+  const clause = a.clause[hit.start];
+  let cause = false;
+  for (let i = hit.end; i < Math.min(a.tokens.length, hit.end + 8) && a.clause[i] === clause; i++) {
+    if (CAUSES.has(a.tokens[i]?.norm ?? '')) cause = true;
+    else if (cause && a.terms.some((t) => t.start === i && t.senses.reaction !== undefined)) return true;
+  }
+  return false;
+}
+
 /** Whether a drug/allergen hit is an allergen here: the nearest deciding cue before it is an allergy cue. */
 function isAllergenHere(a: Analysis, hit: TermHit, ctx: TurnContext): boolean {
+  if (causesReaction(a, hit)) return true;
   const cues = cuesIn(a, a.clause[hit.start] ?? 0);
   // "can't take X" is an intolerance only where allergies are the topic or a reaction is named.
   const cannotTake = ctx.allergyAnswer || a.terms.some((t) => t.senses.reaction !== undefined && !t.senses.medication);
