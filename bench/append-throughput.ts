@@ -106,9 +106,11 @@ async function call(
   return JSON.parse(text) as Record<string, unknown>;
 }
 
+/** `continuum serve` on a temp data dir, rate and session limits off; `extraEnv` adds or overrides settings. */
 export async function startContinuum(
   root: string,
   extraNodeArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
 ): Promise<ServerProcess & { dataDir: string; adminToken: string }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'continuum-bench-http-'));
   const adminToken = `bench_${randomBytes(24).toString('base64url')}`;
@@ -128,6 +130,7 @@ export async function startContinuum(
       CONTINUUM_RATE_LIMIT_PER_SUBJECT: '0',
       CONTINUUM_MAX_SESSIONS_PER_TENANT: '0',
       CONTINUUM_LOG_LEVEL: 'warn',
+      ...extraEnv,
     }),
   });
   return {

@@ -1,9 +1,10 @@
 /**
- * `npm run bench`: state load, append throughput and what encryption and
- * audit cost, printed as tables, written to bench/results/<name>.json and
- * (full runs) bench/README.md.
+ * `npm run bench`: state load, append throughput, what encryption and audit
+ * cost, context load, concurrent SSE replies and the time added to the first
+ * delta, printed as tables, written to bench/results/<name>.json and (full
+ * runs) bench/README.md.
  *
- *   npm run bench [-- --quick] [--only state-load|throughput|compliance] [--name N] [--cpu-prof | --no-cpu-prof] [--readme]
+ *   npm run bench [-- --quick] [--only state-load|throughput|compliance|context|sse] [--name N] [--cpu-prof | --no-cpu-prof] [--readme]
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -11,36 +12,57 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { profileAppends, runAppendThroughput } from './append-throughput.ts';
 import { runComplianceCost } from './compliance-cost.ts';
+import { runContextLoad } from './context-load.ts';
+import { runFirstDelta } from './first-delta.ts';
 import { DATA_CITATION, DATA_FILES, loadClinicalTurns, meanLength } from './lib/clinical-text.ts';
 import { machineInfo } from './lib/machine.ts';
 import { type BenchResults, consoleReport, readme } from './lib/report.ts';
-import { runStateLoad } from './state-load.ts';
+import { runSseLoad } from './sse-load.ts';
+import { buildConversations, runStateLoad } from './state-load.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const TARGETS = { stateLoadP99MsAt1000Turns: 5, appendToBareRatio: 0.25, complianceThroughputCost: 0.25 };
-const PARTS = ['state-load', 'throughput', 'compliance'] as const;
+const TARGETS = {
+  stateLoadP99MsAt1000Turns: 5,
+  appendToBareRatio: 0.25,
+  complianceThroughputCost: 0.25,
+  contextLoadRatio: 1.25,
+  firstDeltaAddedP99Ms: 5,
+};
+const PARTS = ['state-load', 'throughput', 'compliance', 'context', 'sse'] as const;
 
+// The full run is meant to stay under about 8 minutes on the 2-core machine in the README.
 const PARAMS = {
   full: {
     stateLoad: {
       sizes: [10, 100, 1000, 10_000],
-      coldRuns: 10,
-      warmupIterations: 200,
-      warmIterations: 2000,
+      coldRuns: 5,
+      warmupIterations: 100,
+      warmIterations: 1000,
       recentTurns: 20,
     },
-    throughput: { connections: [10, 50], durationSeconds: 8, rounds: 3, warmupSeconds: 2 },
-    profile: { connections: 50, durationSeconds: 8 },
+    throughput: { connections: [10, 50], durationSeconds: 5, rounds: 2, warmupSeconds: 2 },
+    profile: { connections: 50, durationSeconds: 5 },
     compliance: {
-      rounds: 3,
+      rounds: 2,
       writers: 50,
-      appendsPerWriter: 200,
-      warmupAppendsPerWriter: 40,
-      stateLoadTurns: 1000,
-      warmupIterations: 200,
-      warmIterations: 2000,
+      appendsPerWriter: 40,
+      warmupAppendsPerWriter: 10,
+      stateLoadTurns: 500,
+      warmupIterations: 100,
+      warmIterations: 1000,
       recentTurns: 20,
-      http: { connections: 50, durationSeconds: 6, warmupSeconds: 2 },
+      http: { connections: 50, durationSeconds: 5, warmupSeconds: 2 },
+    },
+    context: { sizes: [100, 10_000], coldRuns: 3, warmupIterations: 50, rounds: 5, iterationsPerRound: 200 },
+    sse: { replies: 1000, streamsPerTenant: 5, wordDelayMs: 400, warmupReplies: 0, deadlineSeconds: 150 },
+    firstDelta: {
+      firstChunkDelayMs: 25,
+      requests: 300,
+      concurrency: 10,
+      concurrentRequests: 100,
+      warmupRequests: 10,
+      conversations: 10,
+      seedTurns: 20,
     },
   },
   quick: {
@@ -50,13 +72,24 @@ const PARAMS = {
     compliance: {
       rounds: 1,
       writers: 50,
-      appendsPerWriter: 50,
-      warmupAppendsPerWriter: 10,
-      stateLoadTurns: 1000,
+      appendsPerWriter: 20,
+      warmupAppendsPerWriter: 5,
+      stateLoadTurns: 300,
       warmupIterations: 50,
       warmIterations: 300,
       recentTurns: 20,
       http: { connections: 50, durationSeconds: 3, warmupSeconds: 1 },
+    },
+    context: { sizes: [100, 1000], coldRuns: 2, warmupIterations: 20, rounds: 3, iterationsPerRound: 100 },
+    sse: { replies: 200, streamsPerTenant: 5, wordDelayMs: 100, warmupReplies: 0, deadlineSeconds: 60 },
+    firstDelta: {
+      firstChunkDelayMs: 25,
+      requests: 60,
+      concurrency: 10,
+      concurrentRequests: 30,
+      warmupRequests: 5,
+      conversations: 10,
+      seedTurns: 10,
     },
   },
 };
@@ -102,9 +135,23 @@ const results: BenchResults = {
   params,
 };
 
-if (runs('state-load')) {
-  log('state load:');
-  results.stateLoad = await runStateLoad({ ...params.stateLoad, turns, log });
+// State load and context load measure the same conversations, built once (a 10,000-turn one takes minutes).
+const sizes = [
+  ...new Set([...(runs('state-load') ? params.stateLoad.sizes : []), ...(runs('context') ? params.context.sizes : [])]),
+].sort((a, b) => a - b);
+if (sizes.length > 0) log('conversations, appended one turn at a time:');
+const built = sizes.length > 0 ? await buildConversations(sizes, turns, log) : undefined;
+try {
+  if (runs('state-load') && built) {
+    log('state load:');
+    results.stateLoad = await runStateLoad({ ...params.stateLoad, turns, log }, built);
+  }
+  if (runs('context') && built) {
+    log('context load:');
+    results.contextLoad = await runContextLoad({ ...params.context, log }, built);
+  }
+} finally {
+  built?.remove();
 }
 if (runs('throughput')) {
   log('append throughput:');
@@ -128,6 +175,13 @@ if (runs('compliance')) {
   results.compliance = await runComplianceCost({ ...params.compliance, turns, root: ROOT, log });
 }
 
+if (runs('sse')) {
+  log('concurrent SSE replies:');
+  results.sseLoad = await runSseLoad({ ...params.sse, turns, root: ROOT, log });
+  log('time added to the first delta:');
+  results.firstDelta = await runFirstDelta({ ...params.firstDelta, turns, log });
+}
+
 results.wallSeconds = (performance.now() - started) / 1000;
 results.loadAverageAtEnd = os.loadavg().map((value) => Math.round(value * 100) / 100);
 
@@ -143,8 +197,14 @@ writeFileSync(
   )}\n`,
 );
 process.stdout.write(`${consoleReport(results)}\n\nWrote bench/${resultFile}`);
-const complete =
-  results.stateLoad !== undefined && results.throughput !== undefined && results.compliance !== undefined;
+const complete = [
+  results.stateLoad,
+  results.throughput,
+  results.compliance,
+  results.contextLoad,
+  results.sseLoad,
+  results.firstDelta,
+].every((part) => part !== undefined);
 if ((mode === 'full' && complete) || values.readme) {
   writeFileSync(path.join(ROOT, 'bench/README.md'), readme(results, resultFile));
   process.stdout.write(' and bench/README.md');

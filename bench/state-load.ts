@@ -61,6 +61,7 @@ export interface LoadSample {
 }
 
 const BENCH_ADMIN_TOKEN = 'bench-operator-token-0123456789';
+const BENCH_SUBJECT = 'bench-clinician';
 
 export interface Instance {
   app: FastifyInstance;
@@ -68,17 +69,28 @@ export interface Instance {
   close(): Promise<void>;
 }
 
-/** What bench/compliance-cost.ts swaps out to measure encryption and audit; nothing by default. */
-export type InstanceOverrides = Pick<AppDeps, 'cipher' | 'auditTrail'>;
+/**
+ * What a benchmark swaps out: encryption and audit (bench/compliance-cost.ts),
+ * the model provider (bench/first-delta.ts); nothing by default.
+ */
+export type InstanceOverrides = Pick<AppDeps, 'cipher' | 'auditTrail' | 'model'>;
+
+/** Settings on top of the benchmark's own (e.g. `maxStreamsPerTenant`). */
+export type InstanceSettings = Parameters<typeof configWith>[0];
 
 /** One app on `dataDir`, wired as the server wires it (rate limits and session limit off). */
-export async function openInstance(dataDir: string, overrides: InstanceOverrides = {}): Promise<Instance> {
+export async function openInstance(
+  dataDir: string,
+  overrides: InstanceOverrides = {},
+  settings: InstanceSettings = {},
+): Promise<Instance> {
   const config = configWith({
     dataDir,
     rateLimitPerTenant: 0,
     rateLimitPerSubject: 0,
     maxSessionsPerTenant: 0,
     logLevel: 'silent',
+    ...settings,
   });
   const store = createSqliteStore({ filename: path.join(dataDir, SQLITE_FILE), synchronous: config.sqliteSync });
   await store.migrate();
@@ -102,6 +114,14 @@ export async function openInstance(dataDir: string, overrides: InstanceOverrides
 
 /** A tenant through the HTTP contract (stable); the principal of one of its subjects. */
 export async function createBenchTenant(app: FastifyInstance, name: string): Promise<Principal> {
+  return (await createBenchTenantWithKey(app, name)).principal;
+}
+
+/** A tenant, the principal of its subject `bench-clinician`, and its API key (to issue that subject a token). */
+export async function createBenchTenantWithKey(
+  app: FastifyInstance,
+  name: string,
+): Promise<{ principal: Principal; apiKey: string }> {
   const created = await app.inject({
     method: 'POST',
     url: '/v1/admin/tenants',
@@ -109,13 +129,29 @@ export async function createBenchTenant(app: FastifyInstance, name: string): Pro
     payload: { name },
   });
   if (created.statusCode !== 201) throw new Error(`create tenant: ${created.statusCode} ${created.body}`);
+  const body = created.json() as { tenantId: string; apiKey: string };
   return {
-    tenantId: asTenantId((created.json() as { tenantId: string }).tenantId),
-    subject: 'bench-clinician',
-    scope: 'conversations',
-    tokenId: 'bench',
-    familyId: 'bench',
+    principal: {
+      tenantId: asTenantId(body.tenantId),
+      subject: BENCH_SUBJECT,
+      scope: 'conversations',
+      tokenId: 'bench',
+      familyId: 'bench',
+    },
+    apiKey: body.apiKey,
   };
+}
+
+/** An access token for `subject` of the tenant holding `apiKey` (api_key grant, in-process). */
+export async function issueBenchToken(app: FastifyInstance, apiKey: string, subject = BENCH_SUBJECT): Promise<string> {
+  const issued = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/token',
+    payload: { grant_type: 'api_key', api_key: apiKey, subject },
+  });
+  const token = (issued.json() as { access_token?: string }).access_token;
+  if (issued.statusCode !== 200 || token === undefined) throw new Error(`token: ${issued.statusCode} ${issued.body}`);
+  return token;
 }
 
 /** One state load; returns the time of each half in ms. */
@@ -155,23 +191,44 @@ export function loadFigures(samples: LoadSample[]): LoadFigures {
   };
 }
 
-export async function runStateLoad(options: StateLoadOptions): Promise<StateLoadFigures[]> {
-  const log = options.log ?? (() => {});
+/**
+ * Conversations of the given lengths on one data dir, every turn appended
+ * through `ConversationService.append` (which also keeps each working
+ * context up to date); shared by the state-load and context-load parts.
+ */
+export interface BuiltConversations {
+  dataDir: string;
+  principal: Principal;
+  /** The tenant's API key: issue {@link BuiltConversations.principal}'s subject a token with it. */
+  apiKey: string;
+  conversations: { turns: number; id: string; build: StateLoadFigures['build'] }[];
+  /** Delete the data dir. */
+  remove(): void;
+}
+
+export async function buildConversations(
+  sizes: number[],
+  turns: readonly ClinicalTurn[],
+  log: (line: string) => void = () => {},
+): Promise<BuiltConversations> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'continuum-bench-state-'));
+  const remove = () => rmSync(dataDir, { recursive: true, force: true });
   try {
-    // Build every conversation through the service layer.
     const builder = await openInstance(dataDir);
-    const principal = await createBenchTenant(builder.app, 'bench-state-load');
-    const built: { turns: number; id: string; build: StateLoadFigures['build'] }[] = [];
-    let cursor = 0;
-    for (const size of options.sizes) {
+    const { principal, apiKey } = await createBenchTenantWithKey(builder.app, 'bench-state-load');
+    const conversations: BuiltConversations['conversations'] = [];
+    // Every conversation ends with the same turns (the longest one's last ones), so a short and a long
+    // conversation differ only in how much history lies behind the same recent window.
+    const end = Math.max(...sizes);
+    for (const size of sizes) {
+      let cursor = end - size;
       const { conversation } = await builder.services.conversations.create(principal, {
         title: `Visit transcript, ${size} turns`,
         metadata: { purpose: 'bench' },
       });
       const started = performance.now();
       for (let turn = 0; turn < size; turn++) {
-        const source = options.turns[cursor++ % options.turns.length]!;
+        const source = turns[cursor++ % turns.length]!;
         await builder.services.conversations.append(principal, conversation.id, {
           role: source.role,
           content: source.content,
@@ -179,11 +236,27 @@ export async function runStateLoad(options: StateLoadOptions): Promise<StateLoad
         });
       }
       const ms = performance.now() - started;
-      built.push({ turns: size, id: conversation.id, build: { ms, appendsPerSecond: (size / ms) * 1000 } });
-      log(`  built ${size} turns in ${ms.toFixed(0)} ms`);
+      conversations.push({ turns: size, id: conversation.id, build: { ms, appendsPerSecond: (size / ms) * 1000 } });
+      log(`  built ${size.toLocaleString('en-US')} turns in ${(ms / 1000).toFixed(1)} s`);
     }
     await builder.close();
+    return { dataDir, principal, apiKey, conversations, remove };
+  } catch (error) {
+    remove();
+    throw error;
+  }
+}
 
+/** State load of every size in `options.sizes`, on `shared` conversations when given (else built here and removed). */
+export async function runStateLoad(
+  options: StateLoadOptions,
+  shared?: BuiltConversations,
+): Promise<StateLoadFigures[]> {
+  const log = options.log ?? (() => {});
+  const data = shared ?? (await buildConversations(options.sizes, options.turns, log));
+  const { dataDir, principal } = data;
+  const built = data.conversations.filter((c) => options.sizes.includes(c.turns));
+  try {
     // Cold: each sample is the first load on a new app instance. Sizes take turns so JIT warm-up is spread.
     const cold = new Map<number, LoadSample[]>(built.map((b) => [b.turns, []]));
     for (let run = 0; run < options.coldRuns; run++) {
@@ -225,6 +298,6 @@ export async function runStateLoad(options: StateLoadOptions): Promise<StateLoad
     log(`  warm: ${options.warmIterations} loads per size after ${options.warmupIterations} warm-up loads`);
     return results;
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!shared) data.remove();
   }
 }

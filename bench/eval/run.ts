@@ -85,6 +85,8 @@ export interface Timing {
 export interface RunSettings {
   contextTokens: number;
   contextRecentMessages: number;
+  contextRecentTokens: number;
+  contextRetrievedTokens: number;
   contextMaxAgeSeconds: number;
   summaryMaxWords: number;
   tokenizer: string;
@@ -240,6 +242,8 @@ export async function runEvaluation(
     settings: {
       contextTokens: config.contextTokens,
       contextRecentMessages: config.contextRecentMessages,
+      contextRecentTokens: config.contextRecentTokens,
+      contextRetrievedTokens: config.contextRetrievedTokens,
       contextMaxAgeSeconds: config.contextMaxAge,
       summaryMaxWords: config.summaryMaxWords,
       tokenizer: TOKEN_ENCODING,

@@ -1,10 +1,22 @@
 import type { ThroughputFigures } from '../append-throughput.ts';
 import type { ComplianceFigures } from '../compliance-cost.ts';
+import type { ContextLoadResult } from '../context-load.ts';
+import type { FirstDeltaFigures } from '../first-delta.ts';
+import type { SseLoadFigures } from '../sse-load.ts';
 import type { StateLoadFigures } from '../state-load.ts';
 import { complianceRoundsTable, complianceSection, complianceTable, complianceVerdict } from './compliance-report.ts';
+import { contextLoadSection, contextLoadTable, contextLoadVerdict, contextRoundsTable } from './context-report.ts';
 import type { ProfileEntry, ProfileSummary } from './cpu-profile.ts';
 import type { MachineInfo } from './machine.ts';
 import { int, mark, ms, pct, table } from './markdown.ts';
+import {
+  firstDeltaSection,
+  firstDeltaTable,
+  firstDeltaVerdict,
+  sseLoadSection,
+  sseLoadTable,
+  sseLoadVerdict,
+} from './streaming-report.ts';
 
 /** Everything one `bench/run.ts` invocation measured; written to bench/results/<name>.json. */
 export interface BenchResults {
@@ -16,12 +28,22 @@ export interface BenchResults {
   machine: MachineInfo;
   loadAverageAtEnd: number[];
   data: { files: string[]; turns: number; meanChars: number; citation: string[] };
-  targets: { stateLoadP99MsAt1000Turns: number; appendToBareRatio: number; complianceThroughputCost: number };
+  targets: {
+    stateLoadP99MsAt1000Turns: number;
+    appendToBareRatio: number;
+    complianceThroughputCost: number;
+    /** Largest ÷ smallest conversation's warm context load p50 still counted as "the same within noise". */
+    contextLoadRatio: number;
+    firstDeltaAddedP99Ms: number;
+  };
   params: Record<string, unknown>;
   stateLoad?: StateLoadFigures[];
   throughput?: ThroughputFigures[];
   profile?: ProfileSummary & { file: string; connections: number };
   compliance?: ComplianceFigures;
+  contextLoad?: ContextLoadResult;
+  sseLoad?: SseLoadFigures;
+  firstDelta?: FirstDeltaFigures;
 }
 
 export function stateLoadTable(figures: StateLoadFigures[]): string {
@@ -169,6 +191,9 @@ export function verdicts(results: BenchResults): string[] {
     );
   }
   if (results.compliance) lines.push(complianceVerdict(results.compliance, results.targets.complianceThroughputCost));
+  if (results.contextLoad) lines.push(contextLoadVerdict(results.contextLoad, results.targets.contextLoadRatio));
+  if (results.sseLoad) lines.push(sseLoadVerdict(results.sseLoad));
+  if (results.firstDelta) lines.push(firstDeltaVerdict(results.firstDelta, results.targets.firstDeltaAddedP99Ms));
   return lines;
 }
 
@@ -191,6 +216,15 @@ export function consoleReport(results: BenchResults): string {
       '',
       complianceRoundsTable(results.compliance),
     );
+  if (results.contextLoad)
+    parts.push(
+      '\nContext load (ms)\n',
+      contextLoadTable(results.contextLoad),
+      '',
+      contextRoundsTable(results.contextLoad),
+    );
+  if (results.sseLoad) parts.push('\nConcurrent SSE replies\n', sseLoadTable(results.sseLoad));
+  if (results.firstDelta) parts.push('\nTime added to the first delta (ms)\n', firstDeltaTable(results.firstDelta));
   if (results.profile)
     parts.push(
       '\nWhere an append spends its time\n',
@@ -261,11 +295,23 @@ export function readme(results: BenchResults, resultFile: string): string {
       '',
       complianceSection(results.compliance, results.params['compliance']),
     );
+  if (results.contextLoad) {
+    out.push('', '## Context load', '', contextLoadSection(results.contextLoad, results.params['context']));
+  }
+  if (results.sseLoad) out.push('', '## Concurrent SSE replies', '', sseLoadSection(results.sseLoad));
+  if (results.firstDelta) {
+    out.push(
+      '',
+      '## Time Continuum adds to the first delta',
+      '',
+      firstDeltaSection(results.firstDelta, results.params['firstDelta']),
+    );
+  }
   out.push(
     '',
     '## Data',
     '',
-    `Turn text is real clinical dialogue: ${results.data.turns.toLocaleString('en-US')} speaker turns (mean ${Math.round(results.data.meanChars)} characters) from \`${results.data.files.join('` and `')}\` in \`/work/shared/data\` (see its SOURCES.md), cycled in file order; doctors append as \`clinician\`, patients and family as \`user\`. Both data sets are CC BY 4.0:`,
+    `Turn text is real clinical dialogue: ${results.data.turns.toLocaleString('en-US')} speaker turns (mean ${Math.round(results.data.meanChars)} characters) from \`${results.data.files.join('` and `')}\` in \`/work/shared/data\` (see its SOURCES.md), cycled in file order (the conversations of the state-load and context-load sections all end with the same turns, so they differ only in the history behind them); doctors append as \`clinician\`, patients and family as \`user\`. Both data sets are CC BY 4.0:`,
     '',
     ...results.data.citation.map((c) => `- ${c}`),
     '',
@@ -274,7 +320,7 @@ export function readme(results: BenchResults, resultFile: string): string {
     '```sh',
     `npm run bench            # full run (~${results.mode === 'full' ? Math.ceil(results.wallSeconds / 60) : 5} min here): writes bench/results/full.json and this README`,
     'npm run bench:quick      # smaller sizes, one round: bench/results/quick.json, README untouched',
-    'npm run bench -- --only state-load      # or --only throughput, --only compliance',
+    'npm run bench -- --only state-load      # or --only throughput, compliance, context, sse',
     'npm run bench -- --cpu-prof             # always profile an appends run (default: only when the ratio misses its target)',
     'npm run bench -- --no-cpu-prof --name my-run',
     '```',

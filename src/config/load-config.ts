@@ -163,8 +163,20 @@ export const SETTINGS = {
   contextRecentMessages: spec(
     'CONTINUUM_CONTEXT_RECENT_MESSAGES',
     10,
-    'Messages kept verbatim in the working context; older ones fold into the rolling summary.',
+    'Most messages kept verbatim in the working context (see also `CONTINUUM_CONTEXT_RECENT_TOKENS`); older ones fold into the rolling summary.',
     integer('CONTINUUM_CONTEXT_RECENT_MESSAGES', 1, 1000),
+  ),
+  contextRecentTokens: spec(
+    'CONTINUUM_CONTEXT_RECENT_TOKENS',
+    100,
+    'Token budget of the messages kept verbatim, counted from the latest back as the prompt sends them (framing included); older ones fold into the rolling summary. The last 2 messages are always kept.',
+    integer('CONTINUUM_CONTEXT_RECENT_TOKENS', 16, 1_000_000),
+  ),
+  contextRetrievedTokens: spec(
+    'CONTINUUM_CONTEXT_RETRIEVED_TOKENS',
+    300,
+    'Token budget of the older turns retrieved (BM25) into the working context for the next message: at most 5, filled best first, a turn that does not fit is skipped; a message of pleasantries only retrieves nothing.',
+    integer('CONTINUUM_CONTEXT_RETRIEVED_TOKENS', 16, 1_000_000),
   ),
   contextMaxAge: spec(
     'CONTINUUM_CONTEXT_MAX_AGE',
@@ -174,8 +186,8 @@ export const SETTINGS = {
   ),
   summaryMaxWords: spec(
     'CONTINUUM_SUMMARY_MAX_WORDS',
-    500,
-    'Word cap of the rolling summary.',
+    40,
+    'Word cap of the rolling summary. The summary holds what the profile does not (the profile carries medications, allergies, conditions, people, dates), so it can stay small.',
     integer('CONTINUUM_SUMMARY_MAX_WORDS', 50, 10_000),
   ),
   model: spec(

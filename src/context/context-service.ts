@@ -6,8 +6,15 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { AuditBatch, ConversationRecord, Store } from '../store/port.ts';
 import { type ContextState, openContextState, sealContextState } from './context-state.ts';
 import { applyCorrection, applyTurn, emptyProfile, type Profile, renderProfile } from './profile/index.ts';
-import { type BuiltPrompt, buildPrompt, type PromptTurn } from './prompt-builder.ts';
-import { clinicalSalience } from './salience.ts';
+import {
+  ALWAYS_KEPT_RECENT,
+  type BuiltPrompt,
+  buildPrompt,
+  type PromptTurn,
+  promptTurnTokens,
+  retrievedTurnTokens,
+} from './prompt-builder.ts';
+import { clinicalSalience, isPleasantry, knownFactsOf, residualSalience } from './salience.ts';
 import { ConversationIndex } from './search-index.ts';
 import type { Summarizer } from './summarizer.ts';
 
@@ -27,8 +34,19 @@ export interface ContextServiceOptions {
   readTurns: TurnReader;
   /** Token budget of the prompt (CONTINUUM_CONTEXT_TOKENS). */
   budgetTokens: number;
-  /** Messages kept verbatim; older ones fold into the summary. */
+  /** Messages kept verbatim at most; older ones fold into the summary. */
   recentMessages: number;
+  /**
+   * Token budget of the messages kept verbatim (CONTINUUM_CONTEXT_RECENT_TOKENS), counted as the prompt
+   * sends them; older ones fold into the summary. The last 2 messages are kept even when they alone are larger.
+   * Default: no limit beyond `recentMessages`.
+   */
+  recentTokens?: number;
+  /**
+   * Token budget of the older turns retrieved for the next message (CONTINUUM_CONTEXT_RETRIEVED_TOKENS),
+   * counted as the prompt's retrieved block sends them; filled in rank order. Default: no limit.
+   */
+  retrievedTokens?: number;
   /** Messages older than this leave the working context (they stay in the record). */
   maxAgeMs: number;
   systemPrompt: string;
@@ -70,16 +88,49 @@ export class ContextService {
   readonly #o: ContextServiceOptions;
   readonly #states = new Map<ConversationId, Cached>();
   readonly #indexes = new Map<ConversationId, ConversationIndex>();
+  readonly #pending = new Map<ConversationId, Promise<ContextState>>();
 
   constructor(options: ContextServiceOptions) {
-    if (!(options.budgetTokens > 0) || !(options.recentMessages > 0)) {
-      throw new TypeError('ContextService: budgetTokens and recentMessages must be positive');
+    const positive = [
+      options.budgetTokens,
+      options.recentMessages,
+      options.recentTokens ?? 1,
+      options.retrievedTokens ?? 1,
+    ];
+    if (!positive.every((n) => n > 0)) {
+      throw new TypeError(
+        'ContextService: budgetTokens, recentMessages, recentTokens and retrievedTokens must be positive',
+      );
     }
     this.#o = options;
   }
 
-  /** Take in every turn the state has not seen; `fresh` are turns the caller already holds. */
+  /**
+   * Take the new turns in soon, one update at a time per conversation; a
+   * failure is reported to `onError` (the state is derived and catches up on
+   * its next read).
+   */
+  advanceLater(c: ConversationRecord, fresh: TurnView[], onError: (error: unknown) => void): void {
+    this.advance(c, fresh).catch(onError);
+  }
+
+  /**
+   * Take in every turn the state has not seen; `fresh` are turns the caller
+   * already holds. Updates of one conversation on this node run one after
+   * another, so they never redo each other's work.
+   */
   async advance(c: ConversationRecord, fresh: TurnView[] = []): Promise<ContextState> {
+    const previous = this.#pending.get(c.id) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.#advanceNow(c, fresh));
+    this.#pending.set(c.id, run);
+    const settled = () => {
+      if (this.#pending.get(c.id) === run) this.#pending.delete(c.id);
+    };
+    run.then(settled, settled);
+    return run;
+  }
+
+  async #advanceNow(c: ConversationRecord, fresh: TurnView[]): Promise<ContextState> {
     for (let attempt = 0; ; attempt++) {
       const cached = await this.#load(c);
       const next = await this.#catchUp(c, cached.state, fresh);
@@ -97,7 +148,10 @@ export class ContextService {
     const recent = await this.#recent(c, state);
     const query = q ?? [...recent].reverse().find((t) => t.role === 'user')?.content ?? '';
     const excludeFrom = recent[0]?.number ?? c.turn + 1;
-    const retrieved = query === '' ? [] : await this.#retrieve(c, query, RETRIEVE, excludeFrom);
+    // A message of pleasantries only ("sounds good, thanks") has no topic: what it matches is noise.
+    const retrieved = isPleasantry(query)
+      ? []
+      : await this.#retrieve(c, query, RETRIEVE, excludeFrom, this.#o.retrievedTokens);
     const prompt = buildPrompt({
       systemPrompt: this.#o.systemPrompt,
       profileText: renderProfile(state.profile),
@@ -205,23 +259,48 @@ export class ContextService {
       }
     }
     const last = turns.at(-1)?.number ?? state.throughTurn;
-    const summary = await this.#fold(c, state.summary, turns);
+    const summary = await this.#fold(c, state.summary, turns, profile);
     return { profile, summary, throughTurn: last, tail: tail.slice(-TAIL) };
   }
 
-  /** Fold every turn past the recent window, or older than the age limit, into the summary. */
-  async #fold(c: ConversationRecord, summary: ContextState['summary'], known: TurnView[]) {
+  /**
+   * Fold every turn past the recent window (more than `recentMessages` back, or beyond the
+   * `recentTokens` budget counted from the latest message), or older than the age limit, into the summary.
+   */
+  async #fold(c: ConversationRecord, summary: ContextState['summary'], known: TurnView[], profile: Profile) {
     const folded = summary?.throughTurn ?? 0;
     let upTo = Math.max(0, c.turn - this.#o.recentMessages);
     const oldest = this.#o.clock.now() - this.#o.maxAgeMs;
     const window = await this.#turnsAfter(c, upTo, c.turn, known);
     for (const turn of window) if (Date.parse(turn.createdAt) < oldest) upTo = turn.number;
+    upTo = Math.max(upTo, this.#beyondRecentTokens(window));
     if (upTo <= folded) return summary;
     const turns = await this.#turnsAfter(c, folded, upTo, known);
+    // The profile is the compact carrier of medications, allergies and conditions: the summary keeps the rest.
+    const facts = knownFactsOf(profile);
     return this.#o.summarizer.fold(
       summary,
       turns.map((t) => ({ number: t.number, role: t.role, text: t.content })),
+      { residualSalience: (sentence) => residualSalience(sentence, facts) },
     );
+  }
+
+  /**
+   * The last turn of `window` (consecutive turns ending at the latest) that no longer fits the
+   * recent-token budget counted back from the latest turn; 0 when all fit. The last 2 turns always
+   * stay, as the prompt builder always keeps them (a reply and the message it answers).
+   * Only grows as turns are appended, so a folded turn never has to come back.
+   */
+  #beyondRecentTokens(window: TurnView[]): number {
+    const budget = this.#o.recentTokens;
+    if (budget === undefined) return 0;
+    let used = 0;
+    for (let i = window.length - 1; i >= 0; i--) {
+      const turn = window[i]!;
+      used += promptTurnTokens(toPromptTurn(turn));
+      if (used > budget && i < window.length - ALWAYS_KEPT_RECENT) return turn.number;
+    }
+    return 0;
   }
 
   /** Turns `after+1 … through`, taken from `known` where it has them, else read (verified) from the record. */
@@ -241,7 +320,10 @@ export class ContextService {
     return out;
   }
 
-  /** The recent window: the last messages not yet folded and not older than the age limit. */
+  /**
+   * The recent window: the last messages not yet folded (folding applies the message and token
+   * budgets as turns arrive) and not older than the age limit.
+   */
   async #recent(c: ConversationRecord, state: ContextState): Promise<TurnView[]> {
     const from = Math.max(state.summary?.throughTurn ?? 0, c.turn - this.#o.recentMessages);
     const oldest = this.#o.clock.now() - this.#o.maxAgeMs;
@@ -249,13 +331,19 @@ export class ContextService {
     return turns.filter((t) => Date.parse(t.createdAt) >= oldest);
   }
 
-  async #retrieve(c: ConversationRecord, q: string, limit: number, excludeFrom: number) {
+  /** The best `limit` older turns for `q`, in rank order; with a token budget, those that fit it (in rank order). */
+  async #retrieve(c: ConversationRecord, q: string, limit: number, excludeFrom: number, budgetTokens = Infinity) {
     const index = await this.#ensureIndex(c);
     const hits = index.search(q, { limit, excludeFrom });
     const out: (TurnView & { score: number })[] = [];
+    let used = 0;
     for (const hit of hits) {
       const [turn] = await this.#o.readTurns(c.tenantId, c, hit.number - 1, 1);
-      if (turn) out.push({ ...turn, score: hit.score });
+      if (!turn) continue;
+      const cost = retrievedTurnTokens(toPromptTurn(turn));
+      if (used + cost > budgetTokens) continue; // a smaller, lower-ranked turn may still fit
+      used += cost;
+      out.push({ ...turn, score: hit.score });
     }
     return out;
   }

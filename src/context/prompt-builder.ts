@@ -54,7 +54,8 @@ const SPEAKER: Record<PromptTurn['role'], string> = {
   assistant: 'Assistant',
   system: 'System',
 };
-const ALWAYS_KEPT_RECENT = 2;
+/** Recent turns the builder never drops: the latest message and the one before it. */
+export const ALWAYS_KEPT_RECENT = 2;
 type BlockKind = 'profile' | 'summary' | 'retrieved';
 
 interface Unit {
@@ -109,9 +110,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
 
   const profile = lines(input.profileText).map((text) => unit('profile', '\n', text));
   const summary = sentenceUnits(input.summaryText);
-  const retrievedByRank = retrieved.map((t) =>
-    unit('retrieved', '\n', `[turn ${t.number}] ${SPEAKER[t.role]}: ${t.content}`, t.number),
-  );
+  const retrievedByRank = retrieved.map((t) => unit('retrieved', '\n', retrievedLine(t), t.number));
   const retrievedByTurn = [...retrievedByRank].sort((a, b) => a.turn! - b.turn!);
   const cut = Math.max(0, recent.length - ALWAYS_KEPT_RECENT);
   const olderRecent = recent.slice(0, cut).map((t): Unit => {
@@ -174,6 +173,23 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
 function unit(kind: Kind, sep: string, text: string, turn?: number): Unit {
   const cost = countTokens(sep + text);
   return turn === undefined ? { kind, sep, text, cost } : { kind, sep, text, cost, turn };
+}
+
+/**
+ * Tokens a turn costs in the retrieved block of the prompt: its `[turn N] Speaker:` line and line
+ * break, counted alone (where it joins its neighbours the tokenizer may merge a token more or less).
+ */
+export function retrievedTurnTokens(turn: PromptTurn): number {
+  return countTokens(`\n${retrievedLine(turn)}`);
+}
+
+function retrievedLine(t: PromptTurn): string {
+  return `[turn ${t.number}] ${SPEAKER[t.role]}: ${t.content}`;
+}
+
+/** Tokens a turn costs as a recent message of the prompt (framing and speaker prefix included). */
+export function promptTurnTokens(turn: PromptTurn): number {
+  return countOneMessageTokens(toMessage(turn));
 }
 
 function toMessage(t: PromptTurn): Message {

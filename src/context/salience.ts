@@ -4,6 +4,10 @@
  * pattern-based: they rank sentences, they do not extract facts (the profile
  * extractor does that).
  */
+// The extractor's own lexicon and tokeniser, so "what the profile carries" is judged by the same terms it extracted.
+import { type SenseKind, termTrie } from './profile/lexicon/index.ts';
+import { digitize, tokenize } from './profile/text.ts';
+import type { Profile } from './profile/types.ts';
 import { words } from './text.ts';
 
 const MED_SUFFIX =
@@ -97,7 +101,7 @@ const FILLER = new Set(
     "i'm doing fine too perfect awesome cool sounds got it gotcha wonderful glad hear that welcome you're pleasure " +
     "meet to today very much really just that’s that's excellent fantastic lovely correct absolutely exactly " +
     'understood understand makes sense sir ma’am maam bit little pretty kind of and thing things stuff yourself me ' +
-    'your the a for coming in'
+    'your the a for coming in appreciate appreciated seeing have day care everything'
   ).split(' '),
 );
 
@@ -117,4 +121,114 @@ const ANSWER =
 export function isShortAnswer(sentence: string): boolean {
   const s = sentence.toLowerCase().trim();
   return ANSWER.test(s) && words(s).length <= 7;
+}
+
+/** The clinical names a profile already carries, by the profile section that holds them (canonical, lower-case). */
+export interface KnownFacts {
+  medications: ReadonlySet<string>;
+  allergies: ReadonlySet<string>;
+  conditions: ReadonlySet<string>;
+  procedures: ReadonlySet<string>;
+  /** Relations of the people in the profile ("mother", "cardiologist"). */
+  people: ReadonlySet<string>;
+}
+
+/** Which profile section a lexicon sense is carried by. */
+const CARRIED_BY: Partial<Record<SenseKind, readonly (keyof KnownFacts)[]>> = {
+  medication: ['medications', 'allergies'],
+  drugClass: ['medications', 'allergies'],
+  allergen: ['allergies'],
+  reaction: ['allergies', 'conditions'],
+  condition: ['conditions'],
+  procedure: ['procedures'],
+  family: ['people'],
+  clinician: ['people'],
+};
+
+const DRUG_SENSES: ReadonlySet<SenseKind> = new Set(['medication', 'drugClass']);
+const ALLERGY_ONLY: readonly (keyof KnownFacts)[] = ['allergies'];
+
+/** Senses of the extractor's lexicon that name a clinical fact (not a person or an ignored phrase). */
+const CLINICAL_SENSES: readonly SenseKind[] = [
+  'medication',
+  'drugClass',
+  'allergen',
+  'reaction',
+  'condition',
+  'procedure',
+];
+/** Bonus per distinct clinical term the profile does not carry, up to {@link MAX_NOVEL_TERMS} terms. */
+const NOVEL_TERM = 2;
+const MAX_NOVEL_TERMS = 4;
+
+/**
+ * Salience of what a sentence says beyond the profile: the lexicon terms the
+ * profile already carries are blanked out, and so are doses and frequencies
+ * when every medication the sentence names is in the profile (the profile
+ * keeps a medication's dose and frequency with it); what is left is scored by
+ * `score` (default {@link clinicalSalience}). A sentence whose clinical
+ * content the profile fully captures scores at most 0.25 (a bare negation).
+ *
+ * @example
+ * const known = { medications: new Set(['metformin']), allergies: new Set(), conditions: new Set(['diabetes']), procedures: new Set(), people: new Set() };
+ * residualSalience('I take metformin 500 mg twice a day for my diabetes.', known); // → 0
+ * residualSalience('No nausea, but I get dizzy in the morning.', known); // → > 0
+ */
+export function residualSalience(
+  sentence: string,
+  known: KnownFacts,
+  score: (sentence: string) => number = clinicalSalience,
+): number {
+  const lower = digitize(sentence.toLowerCase());
+  const tokens = tokenize(lower);
+  let masked = lower;
+  let medications = 0;
+  let knownMedications = 0;
+  const novel = new Set<string>();
+  const hits = termTrie().matchAll(tokens);
+  // Where a sentence talks allergy ("allergic to amoxicillin"), a drug in it is carried only as an
+  // allergy: the profile knowing it as a medication does not capture the allergy.
+  const allergyTalk = ALLERGY.test(lower);
+  for (const hit of hits) {
+    const senses = hit.value;
+    const sections = (Object.keys(senses) as SenseKind[]).flatMap((s) =>
+      (allergyTalk && DRUG_SENSES.has(s) ? ALLERGY_ONLY : (CARRIED_BY[s] ?? [])).map(
+        (section) => [section, senses[s]!] as const,
+      ),
+    );
+    if (sections.length === 0) continue;
+    const carried = sections.some(([section, name]) => known[section].has(name.toLowerCase()));
+    const drug = senses.medication !== undefined || senses.drugClass !== undefined;
+    if (drug) medications++;
+    if (!carried) {
+      if (CLINICAL_SENSES.some((s) => senses[s] !== undefined)) novel.add(sections[0]![1]);
+      continue;
+    }
+    if (drug) knownMedications++;
+    const from = tokens[hit.start]!.start;
+    const to = tokens[hit.end - 1]!.end;
+    masked = masked.slice(0, from) + ' '.repeat(to - from) + masked.slice(to);
+  }
+  if (medications > 0 && knownMedications === medications) {
+    masked = masked.replace(new RegExp(DOSE.source, 'g'), ' ').replace(new RegExp(FREQUENCY.source, 'g'), ' ');
+  }
+  // Each clinical term the profile does not carry is what the summary is for ("any fever, chills? no").
+  const bonus = NOVEL_TERM * Math.min(novel.size, MAX_NOVEL_TERMS);
+  return (masked === lower ? score(sentence) : score(masked)) + bonus;
+}
+
+/** The names a profile carries, for {@link residualSalience}. */
+export function knownFactsOf(profile: Profile): KnownFacts {
+  const lower = (names: Iterable<string>) => new Set([...names].map((n) => n.toLowerCase()));
+  return {
+    medications: lower(profile.medications.map((m) => m.name)),
+    allergies: lower(profile.allergies.flatMap((a) => (a.reaction ? [a.substance, a.reaction] : [a.substance]))),
+    conditions: lower([
+      ...profile.conditions.map((c) => c.name),
+      // A relative's condition is carried too (under the relative): "my mother had breast cancer".
+      ...profile.people.flatMap((p) => p.conditions.map((c) => c.replace(/^no /, ''))),
+    ]),
+    procedures: lower(profile.procedures.map((p) => p.name)),
+    people: lower(profile.people.map((p) => p.relation)),
+  };
 }

@@ -43,11 +43,22 @@ export interface RollingSummary {
   openQuestion?: SummarySentence | null;
 }
 
+/** What the caller knows at a fold besides the turns; every field is optional and a summarizer may ignore it. */
+export interface FoldContext {
+  /**
+   * Salience of a sentence beyond what the caller keeps elsewhere (the profile, see
+   * `residualSalience`): used instead of the summarizer's own salience when ranking at this fold,
+   * and a sentence that had clinical content but scores at most 0.25 here is left out as
+   * already captured.
+   */
+  residualSalience?: (sentence: string) => number;
+}
+
 /** The summarizer port: fold new turns into the previous summary. Model-backed summarizers implement it too. */
 export interface Summarizer {
   readonly kind: string;
   /** Fold `turns` (those after `previous.throughTurn`; others are ignored) into `previous`. */
-  fold(previous: RollingSummary | null, turns: SummaryTurn[]): Promise<RollingSummary>;
+  fold(previous: RollingSummary | null, turns: SummaryTurn[], context?: FoldContext): Promise<RollingSummary>;
 }
 
 /** Options of {@link createExtractiveSummarizer}. */
@@ -72,6 +83,9 @@ const DEFAULT_LABELS: Record<string, string> = {
   guest_clinician: 'Clinician',
 };
 const MAX_SENTENCE_WORDS = 60;
+const MIN_SENTENCE_WORDS = 12;
+/** Residual salience of a bare negation: nothing clinical left once the caller's known facts are taken out. */
+const CAPTURED = 0.25;
 const MAX_TOPICS = 300;
 const TOPIC_WORDS = 12;
 
@@ -104,6 +118,8 @@ export function createExtractiveSummarizer(options: ExtractiveSummarizerOptions 
     throw new TypeError('salience must be a function (sentence: string) => number');
   }
   const score = options.salience ?? clinicalSalience;
+  // A piece must leave room for others under a small cap: at most half the cap (and 60 words).
+  const sentenceWords = Math.max(MIN_SENTENCE_WORDS, Math.min(MAX_SENTENCE_WORDS, Math.floor(maxWords / 2)));
   const labels = { ...DEFAULT_LABELS, ...options.speakerLabels };
   const label = (role: string): string => labels[role] ?? role.charAt(0).toUpperCase() + role.slice(1);
   const line = (s: SummarySentence): string => `${label(s.role)}: ${s.text}`;
@@ -119,7 +135,7 @@ export function createExtractiveSummarizer(options: ExtractiveSummarizerOptions 
 
   return {
     kind: 'extractive',
-    async fold(previous, turns) {
+    async fold(previous, turns, context = {}) {
       for (const t of turns) {
         if (!Number.isSafeInteger(t.number) || typeof t.text !== 'string' || typeof t.role !== 'string') {
           throw new TypeError(`a turn needs an integer number, a role and a text (turn ${String(t.number)})`);
@@ -137,7 +153,10 @@ export function createExtractiveSummarizer(options: ExtractiveSummarizerOptions 
       for (const turn of fresh) {
         if (turn.number === lastNumber) continue; // duplicate turn number: first one wins
         lastNumber = turn.number;
-        const sentences = splitSentences(turn.text).flatMap(chunk);
+        const sentences = splitSentences(turn.text)
+          .map(condense)
+          .flatMap((x) => chunk(x, sentenceWords))
+          .filter((x) => x !== '');
         let last: SummarySentence | null = null;
         for (let i = 0; i < sentences.length; i++) {
           const text = sentences[i]!;
@@ -162,14 +181,18 @@ export function createExtractiveSummarizer(options: ExtractiveSummarizerOptions 
 
       const topics = countTopics(Array.isArray(prev.topics) ? prev.topics : [], arrived);
       const thread = topWords(topics);
+      const residual = context.residualSalience;
       const scored: SummarySentence[] = [];
       for (const c of candidates) {
         let shared = 0;
         for (const w of analyse(c.text).terms) if (thread.has(w)) shared++;
         const threadBonus = Math.min(1.5, 0.5 * shared);
-        if (c.salience <= 0 && threadBonus === 0) continue;
+        const salience = residual === undefined || c.salience <= 0 ? c.salience : residual(c.text);
+        // Clinical content the caller already carries (the profile) is not worth summary words.
+        if (residual !== undefined && c.salience > 0 && salience <= CAPTURED) continue;
+        if (salience <= 0 && threadBonus === 0) continue;
         const recency = 0.75 / (1 + (lastNumber - c.turn) / 20);
-        scored.push({ ...c, score: round(c.salience + threadBonus + recency) });
+        scored.push({ ...c, score: round(salience + threadBonus + recency) });
       }
 
       const kept = select(scored, lineWords, maxWords);
@@ -209,23 +232,23 @@ function parseForeign(
     .map(({ role, text }) => ({ turn: prev.throughTurn, role, text, salience: score(text), score: 0 }));
 }
 
-/** Split a run-on sentence (ACI has 100-word ones) at commas, then by words, into ≤ 60-word pieces. */
-function chunk(sentence: string): string[] {
-  if (countWords(sentence) <= MAX_SENTENCE_WORDS) return [sentence];
+/** Split a run-on sentence (ACI has 100-word ones) at commas, then by words, into pieces of at most `maxWords`. */
+function chunk(sentence: string, maxWords: number): string[] {
+  if (countWords(sentence) <= maxWords) return [sentence];
   const pieces: string[] = [];
   let current = '';
   for (const part of sentence.split(/(?<=[,;])\s+/)) {
     const next = current ? `${current} ${part}` : part;
-    if (countWords(next) <= MAX_SENTENCE_WORDS) {
+    if (countWords(next) <= maxWords) {
       current = next;
       continue;
     }
     if (current) pieces.push(current);
     current = part;
-    while (countWords(current) > MAX_SENTENCE_WORDS) {
+    while (countWords(current) > maxWords) {
       const tokens = current.split(' ');
-      pieces.push(tokens.slice(0, MAX_SENTENCE_WORDS).join(' '));
-      current = tokens.slice(MAX_SENTENCE_WORDS).join(' ');
+      pieces.push(tokens.slice(0, maxWords).join(' '));
+      current = tokens.slice(maxWords).join(' ');
     }
   }
   if (current) pieces.push(current);
@@ -307,4 +330,37 @@ function select(
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+// "like" and "you know" only as fillers between commas: "i'd like to", "do you know the dose?" stay.
+const FILLERS = /(?:^|(?<=[\s,]))(?:(?:um+|uh+|erm|ah|hmm+),?|(?:you know|i mean|like),)\s+/gi;
+// Not "yes"/"yeah"/"no": they start the short answers that join their question.
+const OPENERS = /^(?:(?:and|so|okay|ok|alright|all right|well|now|but|oh|um+|uh+)(?:,\s*|\s+))+/i;
+// "twenty twenty" is a year, not a repeat.
+const NUMBER_WORDS =
+  /\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|oh)\b/i;
+// A word or a phrase of up to 3 words said twice in a row: "i, i want", "i want, i want you".
+const STUTTER = /\b([\p{L}']+(?:\s+[\p{L}']+){0,2}),?\s+\1\b/giu;
+const CUT_WORD = /\b[\p{L}]{1,3}-\s+(?=[\p{L}])/gu;
+const TAGS = /,?\s+(?:okay|ok|right|alright|all right)\?$/i;
+
+/**
+ * Take the spoken fillers out of a sentence, so the summary's words carry
+ * content: "um", "uh", "you know", "i mean", a filler "like", a leading
+ * "and so, okay,", a repeated word ("i, i want"), a cut-off word ("l- less")
+ * and a trailing "okay?" (the sentence then ends with "."). Words and their
+ * order are otherwise untouched.
+ */
+function condense(sentence: string): string {
+  const out = sentence
+    .replace(FILLERS, '')
+    .replace(CUT_WORD, '')
+    .replace(STUTTER, (said, unit: string) => (NUMBER_WORDS.test(unit) ? said : unit))
+    .replace(OPENERS, '')
+    .replace(TAGS, '.')
+    .replace(/\s{2,}/g, ' ')
+    .replace(/\s+([,.;:!?])/g, '$1')
+    .replace(/^[,;:\s]+/, '')
+    .trim();
+  return /[\p{L}\p{N}]/u.test(out) ? out : '';
 }

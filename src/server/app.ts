@@ -147,13 +147,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     metrics,
     sessionIdSecret,
     onAppended: async (conversation, turn) => {
-      try {
-        await context?.advance(conversation, [turn]);
-      } catch (error) {
-        // The turn is committed; the context is derived and catches up on its next read.
+      // The working context takes the turn in after the response: an append does not wait for
+      // extraction and folding, and a context read catches up with whatever is still pending.
+      context?.advanceLater(conversation, [turn], (error) => {
         metrics.contextUpdateFailures.inc();
         appLog?.error({ err: error }, 'working context update failed');
-      }
+      });
       // Followers of the conversation's event stream see every turn.
       const event = await events.append(conversation.tenantId, conversation.id, {
         turn: turn.number,
@@ -171,6 +170,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     readTurns: (tenantId, conversation, after, limit) => conversations.readTurns(tenantId, conversation, after, limit),
     budgetTokens: config.contextTokens,
     recentMessages: config.contextRecentMessages,
+    recentTokens: config.contextRecentTokens,
+    retrievedTokens: config.contextRetrievedTokens,
     maxAgeMs: config.contextMaxAge * 1000,
     systemPrompt: SYSTEM_PROMPT,
     metrics,

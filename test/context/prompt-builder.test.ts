@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type BuiltPrompt, buildPrompt, type PromptInput, type PromptTurn } from '../../src/context/prompt-builder.ts';
+import {
+  type BuiltPrompt,
+  buildPrompt,
+  type PromptInput,
+  type PromptTurn,
+  promptTurnTokens,
+  retrievedTurnTokens,
+} from '../../src/context/prompt-builder.ts';
 import { countMessageTokens } from '../../src/context/tokens.ts';
 
 const SYSTEM = 'You are a careful clinical assistant. Answer briefly and never invent facts.';
@@ -128,6 +135,17 @@ describe('buildPrompt', () => {
     expect(p.messages.some((m) => m.content.startsWith('Patient profile'))).toBe(false);
     expect(p.messages.some((m) => m.content.startsWith('Summary'))).toBe(false);
     expect(p.messages.at(-1)!.content).toBe(RECENT[5]!.content);
+  });
+
+  it('promptTurnTokens and retrievedTurnTokens are what a turn adds to the prompt as a recent or a retrieved turn', () => {
+    const base = input(100_000, { retrieved: [RETRIEVED[1]!], recent: RECENT.slice(-2) }); // turn 3; turn 12 joins after it
+    const withRecent = buildPrompt({ ...base, recent: [RECENT[2]!, ...RECENT.slice(-2)] });
+    expect(withRecent.tokens - buildPrompt(base).tokens).toBe(promptTurnTokens(RECENT[2]!));
+    const withRetrieved = buildPrompt({ ...base, retrieved: [RETRIEVED[1]!, RETRIEVED[0]!] });
+    // Counted alone, a line may cost one token more than where ".\n" merges into one token.
+    const added = withRetrieved.tokens - buildPrompt(base).tokens;
+    expect(added).toBeLessThanOrEqual(retrievedTurnTokens(RETRIEVED[0]!));
+    expect(added).toBeGreaterThanOrEqual(retrievedTurnTokens(RETRIEVED[0]!) - 1);
   });
 
   it('refuses a non-positive budget and an unknown role with TypeError', () => {

@@ -124,6 +124,41 @@ describe('createExtractiveSummarizer', () => {
     expect(s.text).toBe('Patient: My mother had breast cancer.');
   });
 
+  it('takes spoken fillers, repeats and cut-off words out of the sentences it keeps', async () => {
+    const s = await createExtractiveSummarizer().fold(
+      null,
+      turns(
+        ['doctor', 'um , and so , i want , i want you to take the lisinopril in the morning , okay ?'],
+        ['patient', 'i , i would like to try the l- lower dose , you know , because of the cough .'],
+        ['patient', 'i had the surgery in twenty twenty and the er visit last week .'],
+      ),
+    );
+    expect(s.text).toBe(
+      'Doctor: i want you to take the lisinopril in the morning.\n' +
+        'Patient: i would like to try the lower dose, because of the cough.\n' +
+        'Patient: i had the surgery in twenty twenty and the er visit last week.',
+    );
+  });
+
+  it('cuts run-on sentences to at most half the word cap, so one cannot fill it alone', async () => {
+    const long = Array.from({ length: 8 }, (_, i) => `the knee pain was bad on day ${i + 1}`).join(', ');
+    const s = await createExtractiveSummarizer({ maxWords: 40 }).fold(null, turns(['patient', `${long}.`]));
+    expect(s.words).toBeLessThanOrEqual(40);
+    for (const x of s.sentences!) expect(countWords(x.text)).toBeLessThanOrEqual(20);
+    expect(s.text).toContain('day 8');
+  });
+
+  it('ranks by the residual salience it is given and leaves out sentences whose clinical content is captured', async () => {
+    const captured = (x: string) =>
+      /penicillin|lisinopril|metformin/i.test(x) ? 0 : 2 + (x.includes('cancer') ? 3 : 0);
+    const s = await createExtractiveSummarizer().fold(null, VISIT, { residualSalience: captured });
+    expect(s.text).not.toMatch(/penicillin|Lisinopril/);
+    expect(s.text).toContain('Patient: My mother had breast cancer.');
+    expect(s.text).toContain('Doctor: Do you have any chest pain? Patient: No.');
+    // Without the hint, the same fold keeps them.
+    expect((await createExtractiveSummarizer().fold(null, VISIT)).text).toMatch(/penicillin/);
+  });
+
   it('refuses a nonsensical maxWords with TypeError', () => {
     expect(() => createExtractiveSummarizer({ maxWords: 0 })).toThrow(TypeError);
     expect(() => createExtractiveSummarizer({ maxWords: 12.5 })).toThrow(TypeError);

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { promptTurnTokens } from '../../src/context/prompt-builder.ts';
 import { buildTestApp, type TestApp } from '../helpers/test-app.ts';
+
+interface TurnBody {
+  number: number;
+  role: 'user' | 'clinician' | 'assistant' | 'system';
+  content: string;
+}
 
 interface Ctx {
   t: TestApp;
@@ -47,7 +54,8 @@ describe('working context (ADR-004)', () => {
   afterEach(async () => c?.t.close());
 
   it('keeps the profile from every turn, the last 10 messages verbatim and the rest in a rolling summary', async () => {
-    c = await start();
+    // A recent-token budget this large leaves the message count as the only bound of the window.
+    c = await start({ contextRecentTokens: 100_000 });
     await say(c, 'I take metformin 500 mg twice a day for my diabetes.');
     await say(c, 'I am allergic to penicillin, it gives me hives.');
     for (let n = 0; n < 23; n++)
@@ -56,9 +64,41 @@ describe('working context (ADR-004)', () => {
     expect(ctx.profile.medications.map((m: { name: string }) => m.name)).toContain('metformin');
     expect(ctx.profile.allergies.map((a: { substance: string }) => a.substance)).toContain('penicillin');
     expect(ctx.recent.map((t: { number: number }) => t.number)).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
-    expect(ctx.summary).toMatch(/metformin/i);
+    expect(ctx.summary).toMatch(/blood sugar this morning was 132/);
     expect(ctx.tokens).toBeGreaterThan(0);
     expect(ctx.tokens).toBeLessThanOrEqual(4000);
+  });
+
+  it('bounds the recent window by CONTINUUM_CONTEXT_RECENT_TOKENS, always keeping the last 2 messages', async () => {
+    c = await start({ contextRecentTokens: 60 });
+    for (let n = 0; n < 8; n++) await say(c, `On day ${n + 1} my neighbour drove me to the pharmacy after lunch.`);
+    const ctx = await context(c);
+    const numbers = ctx.recent.map((t: { number: number }) => t.number);
+    expect(numbers.at(-1)).toBe(8);
+    expect(numbers.length).toBeGreaterThanOrEqual(2);
+    expect(numbers.length).toBeLessThan(8);
+    const recentTokens = ctx.recent.reduce(
+      (n: number, t: TurnBody) => n + promptTurnTokens({ number: t.number, role: t.role, content: t.content }),
+      0,
+    );
+    expect(recentTokens).toBeLessThanOrEqual(60);
+    // What left the window folded into the summary, not out of the working context.
+    expect(ctx.summary).toContain(`On day ${numbers[0] - 1} my neighbour`);
+
+    await say(c, `A long message: ${'my knee was stiff this morning and it eased by noon. '.repeat(12)}`);
+    expect((await context(c)).recent.map((t: { number: number }) => t.number)).toEqual([8, 9]);
+  });
+
+  it('the summary leaves out what the profile already carries and keeps what it does not', async () => {
+    c = await start({ contextRecentTokens: 16 });
+    await say(c, 'I take metformin 500 mg twice a day for my diabetes.');
+    await say(c, 'No nausea, but I get dizzy every morning since the new job.');
+    await say(c, 'Okay.');
+    await say(c, 'Okay.');
+    const ctx = await context(c);
+    expect(ctx.profile.medications.map((m: { name: string }) => m.name)).toContain('metformin');
+    expect(ctx.summary).not.toMatch(/metformin/);
+    expect(ctx.summary).toMatch(/dizzy every morning/);
   });
 
   it('messages older than the age limit leave the working context but not the record', async () => {
@@ -88,6 +128,17 @@ describe('working context (ADR-004)', () => {
       token: c.token,
     });
     expect(search.json().items[0]).toMatchObject({ number: 1, content: expect.stringContaining('sulfa') });
+  });
+
+  it('retrieves nothing for a message of pleasantries, and keeps retrieved turns within CONTINUUM_CONTEXT_RETRIEVED_TOKENS', async () => {
+    c = await start({ contextRetrievedTokens: 40 });
+    await say(c, 'Years ago I had a bad reaction to sulfa drugs: my face swelled up.');
+    await say(c, `Sulfa again: ${'the rash from the sulfa pills covered my arms and my back for a week. '.repeat(4)}`);
+    for (let n = 0; n < 30; n++) await say(c, `Walking ${n + 1} minutes today felt good.`);
+    expect((await context(c, 'Okay, sounds good, thank you!')).retrieved).toEqual([]);
+    const ctx = await context(c, 'Can I take Bactrim? It is a sulfa antibiotic.');
+    // The long turn ranks but does not fit the budget; the short one does.
+    expect(ctx.retrieved.map((t: { number: number }) => t.number)).toEqual([1]);
   });
 
   it('the working context stays within its token budget', async () => {

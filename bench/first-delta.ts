@@ -1,0 +1,302 @@
+/**
+ * The time Continuum adds to the first delta of a reply (issue 5), over a
+ * fake OpenAI-compatible provider (bench/lib/openai-stream-fake.ts) whose
+ * first content chunk comes a fixed delay after the request, driven by the
+ * real `openai` SDK adapter of src/models:
+ *
+ * - (a) the provider alone: `generate` on the adapter, timed to its first
+ *   delta (the fake sends the same first chunk after the same delay, without
+ *   the rest of the reply, so nothing else differs);
+ * - (b) through Continuum: `POST …/turns` with `respond: true` over SSE to an
+ *   in-process server on loopback (production wiring: the adapter behind
+ *   `withResilience`, real SQLite, encryption and audit), timed from the
+ *   request to the first `event: delta` received;
+ * - added = b − a, at p50 and at p99; and per request, from timestamps taken
+ *   around the adapter inside the same process (bench/lib/provider-tap.ts):
+ *   time before the model is called, the provider's own part, and the time
+ *   from the adapter's first delta to the client's;
+ * - (c), one request at a time only: a user turn appended without a reply
+ *   (JSON), to show how much of the time before the model call the append
+ *   path alone takes.
+ *
+ * Two provider replies: small chunks over more than 100 ms (the delta
+ * coalescer of ADR-005 holds the first chunk until its 100 ms timer), and a
+ * first chunk of more than 1,024 bytes (the coalescer flushes it at once),
+ * which leaves only Continuum's own work. (a) and (b) take turns, one request
+ * at a time, then in waves of `concurrency` requests.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createOpenAIProvider } from '../src/models/openai-provider.ts';
+import type { ModelProvider } from '../src/models/port.ts';
+import { withResilience } from '../src/models/resilience.ts';
+import type { ClinicalTurn } from './lib/clinical-text.ts';
+import { STREAM_FAKE_MODEL, type StreamScript, startStreamFake } from './lib/openai-stream-fake.ts';
+import { type GenerationTiming, tagText, tapProvider } from './lib/provider-tap.ts';
+import { failureLabel, postReply, type StreamedReply } from './lib/sse-client.ts';
+import { type LatencySummary, summarize } from './lib/stats.ts';
+import { createBenchTenantWithKey, issueBenchToken, openInstance } from './state-load.ts';
+
+export type ScenarioName = 'coalesced' | 'size-flush';
+
+export interface FirstDeltaOptions {
+  /** The fake's delay before the first content chunk, in ms. */
+  firstChunkDelayMs: number;
+  /** Sequential (a, b) pairs per scenario. */
+  requests: number;
+  /** Requests in flight at once in the concurrent runs (also the tenant's stream limit). */
+  concurrency: number;
+  /** Requests of each side per scenario in the concurrent runs (waves of `concurrency`). */
+  concurrentRequests: number;
+  /** Untimed pairs before each scenario. */
+  warmupRequests: number;
+  /** Conversations the requests rotate over, each seeded with `seedTurns` clinical turns. */
+  conversations: number;
+  seedTurns: number;
+  turns: readonly ClinicalTurn[];
+  log?: (line: string) => void;
+}
+
+/** One run (sequential or concurrent) of one scenario; every figure in ms. */
+export interface FirstDeltaRun {
+  scenario: ScenarioName;
+  concurrency: number;
+  /** (a): the adapter alone, request to first delta. */
+  provider: LatencySummary;
+  /** (b): through Continuum, request sent to first `event: delta` received. */
+  continuum: LatencySummary;
+  /** b − a at p50 and at p99. */
+  addedP50: number;
+  addedP99: number;
+  /** Per request (b only): from the request to the model call (append, stream slot, context, intent). */
+  beforeModel: LatencySummary;
+  /** Per request (b only): the adapter's own time to its first delta. */
+  providerInRequest: LatencySummary;
+  /** Per request (b only): the adapter's first delta to the client's (coalescing, event store, SSE write). */
+  afterProvider: LatencySummary;
+  /** Per request (b only): total − the provider's own part. */
+  addedPerRequest: LatencySummary;
+  /** Request to the user turn's `event: turn` (the turn stored, the stream open). */
+  userTurn: LatencySummary;
+  /** (c), one request at a time only: a user turn appended without a reply, request to 201 (the append path alone). */
+  appendAlone?: LatencySummary;
+  /** Requests that failed (by kind); they are left out of the figures. */
+  failures: Record<string, number>;
+}
+
+export interface FirstDeltaFigures {
+  firstChunkDelayMs: number;
+  scripts: Record<ScenarioName, { chunks: number; firstChunkBytes: number; intervalMs: number; tailMs: number }>;
+  runs: FirstDeltaRun[];
+}
+
+function scriptOf(scenario: ScenarioName, delayMs: number): StreamScript {
+  const words = 'Your metformin dose stays at five hundred milligrams twice daily with meals for now .'.split(' ');
+  if (scenario === 'coalesced') {
+    // 12 small deltas 10 ms apart: the reply is still streaming when the coalescer's 100 ms timer fires.
+    return { firstChunkDelayMs: delayMs, chunks: words.slice(0, 12).map((w) => `${w} `), intervalMs: 10 };
+  }
+  // A first delta past 1,024 bytes is flushed by size at once; a short tail follows.
+  const first = `${'The medication list is unchanged since your last visit. '.repeat(20)}`;
+  return { firstChunkDelayMs: delayMs, chunks: [first, 'Take ', 'care.'], intervalMs: 2 };
+}
+
+const firstOnly = (script: StreamScript): StreamScript => ({ ...script, chunks: script.chunks.slice(0, 1) });
+
+/** (a): one generation on the adapter, timed to its first delta; drained so the connection is reused. */
+async function providerAlone(adapter: ModelProvider, content: string): Promise<number> {
+  const started = performance.now();
+  const generation = adapter.generate({
+    messages: [{ role: 'user', content }],
+    maxTokens: 256,
+    signal: new AbortController().signal,
+  });
+  let first: number | undefined;
+  for await (const _delta of generation.deltas) first ??= performance.now();
+  await generation.result;
+  if (first === undefined) throw new Error('the fake provider sent no delta');
+  return first - started;
+}
+
+export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDeltaFigures> {
+  const log = options.log ?? (() => {});
+  const scenarios: ScenarioName[] = ['coalesced', 'size-flush'];
+  const fake = await startStreamFake(scriptOf('coalesced', options.firstChunkDelayMs));
+  const adapter = createOpenAIProvider({ baseURL: fake.baseURL, model: STREAM_FAKE_MODEL, apiKey: 'bench' });
+  const timings = new Map<number, GenerationTiming>();
+  // Production wiring (createModelProvider): the adapter behind deadlines, retries and a circuit breaker.
+  const model = withResilience(
+    tapProvider(adapter, (timing) => {
+      if (timing.tag !== undefined) timings.set(timing.tag, timing);
+    }),
+  );
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'continuum-bench-first-delta-'));
+  const instance = await openInstance(dataDir, { model }, { maxStreamsPerTenant: options.concurrency });
+  try {
+    const { app } = instance;
+    const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { apiKey } = await createBenchTenantWithKey(app, 'bench-first-delta');
+    const token = await issueBenchToken(app, apiKey);
+    const userTurns = options.turns.filter((t) => t.role === 'user');
+    let cursor = 0;
+    const conversations: { id: string; turn: number }[] = [];
+    for (let c = 0; c < options.conversations; c++) {
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v1/conversations',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { title: 'bench first delta' },
+      });
+      const id = (created.json() as { id: string }).id;
+      for (let turn = 0; turn < options.seedTurns; turn++) {
+        const source = options.turns[cursor++ % options.turns.length]!;
+        const appended = await app.inject({
+          method: 'POST',
+          url: `/v1/conversations/${id}/turns`,
+          headers: { authorization: `Bearer ${token}` },
+          payload: { role: source.role, content: source.content, expectedTurn: turn },
+        });
+        if (appended.statusCode !== 201) throw new Error(`seed turn: ${appended.statusCode} ${appended.body}`);
+      }
+      conversations.push({ id, turn: options.seedTurns });
+    }
+    log(
+      `  ${options.conversations} conversations of ${options.seedTurns} clinical turns; fake provider at ${fake.baseURL}`,
+    );
+
+    let tag = 0;
+    let next = 0;
+    /** (b): one reply through Continuum on the next conversation. */
+    const throughContinuum = async (): Promise<{ reply: StreamedReply; tag: number }> => {
+      const conversation = conversations[next++ % conversations.length]!;
+      const mine = ++tag;
+      const source = userTurns[mine % userTurns.length]!;
+      const reply = await postReply({
+        baseUrl,
+        token,
+        conversationId: conversation.id,
+        content: `${source.content} ${tagText(mine)}`,
+        expectedTurn: conversation.turn,
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (reply.replyTurn !== undefined) conversation.turn = reply.replyTurn;
+      return { reply, tag: mine };
+    };
+    const askProvider = (i: number) => providerAlone(adapter, userTurns[i % userTurns.length]!.content);
+    /** (c): the same kind of user turn appended without a reply (JSON 201), on the conversation (b) just used. */
+    const appendAlone = async (): Promise<number> => {
+      const conversation = conversations[(next - 1) % conversations.length]!;
+      const source = userTurns[(tag + 1) % userTurns.length]!;
+      const started = performance.now();
+      const response = await fetch(`${baseUrl}/v1/conversations/${conversation.id}/turns`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ role: 'user', content: source.content, expectedTurn: conversation.turn }),
+      });
+      const body = (await response.json()) as { turn?: { number: number } };
+      const ms = performance.now() - started;
+      if (response.status !== 201 || body.turn === undefined) throw new Error(`append: ${response.status}`);
+      conversation.turn = body.turn.number;
+      return ms;
+    };
+
+    const runs: FirstDeltaRun[] = [];
+    for (const scenario of scenarios) {
+      const script = scriptOf(scenario, options.firstChunkDelayMs);
+      for (let i = 0; i < options.warmupRequests; i++) {
+        fake.script(firstOnly(script));
+        await askProvider(i);
+        fake.script(script);
+        await throughContinuum();
+      }
+      for (const concurrency of [1, options.concurrency]) {
+        const total = concurrency === 1 ? options.requests : options.concurrentRequests;
+        const alone: number[] = [];
+        const appends: number[] = [];
+        const through: { reply: StreamedReply; tag: number }[] = [];
+        for (let done = 0; done < total; done += concurrency) {
+          const wave = Math.min(concurrency, total - done);
+          // The two sides take turns, wave by wave, so drift in machine load hits both alike.
+          fake.script(firstOnly(script));
+          alone.push(...(await Promise.all(Array.from({ length: wave }, (_, i) => askProvider(done + i)))));
+          fake.script(script);
+          through.push(...(await Promise.all(Array.from({ length: wave }, () => throughContinuum()))));
+          if (concurrency === 1) appends.push(await appendAlone());
+        }
+        const run = figuresOf(scenario, concurrency, alone, through, timings);
+        if (appends.length > 0) run.appendAlone = summarize(appends);
+        runs.push(run);
+        const failed = Object.values(run.failures).reduce((a, b) => a + b, 0);
+        log(
+          `  ${scenario}, ${concurrency === 1 ? 'sequential' : `${concurrency} at once`}: provider p50 ${run.provider.p50.toFixed(2)} / p99 ${run.provider.p99.toFixed(2)} ms, through Continuum p50 ${run.continuum.p50.toFixed(2)} / p99 ${run.continuum.p99.toFixed(2)} ms, added p50 ${run.addedP50.toFixed(2)} / p99 ${run.addedP99.toFixed(2)} ms${failed > 0 ? `, ${failed} failed` : ''}`,
+        );
+      }
+    }
+    const scripts = Object.fromEntries(
+      scenarios.map((scenario) => {
+        const s = scriptOf(scenario, options.firstChunkDelayMs);
+        return [
+          scenario,
+          {
+            chunks: s.chunks.length,
+            firstChunkBytes: Buffer.byteLength(s.chunks[0]!, 'utf8'),
+            intervalMs: s.intervalMs,
+            tailMs: (s.chunks.length - 1) * s.intervalMs,
+          },
+        ];
+      }),
+    ) as FirstDeltaFigures['scripts'];
+    return { firstChunkDelayMs: options.firstChunkDelayMs, scripts, runs };
+  } finally {
+    await instance.close();
+    await fake.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function figuresOf(
+  scenario: ScenarioName,
+  concurrency: number,
+  alone: number[],
+  through: { reply: StreamedReply; tag: number }[],
+  timings: Map<number, GenerationTiming>,
+): FirstDeltaRun {
+  const failures: Record<string, number> = {};
+  const parts = { total: [] as number[], before: [] as number[], provider: [] as number[], after: [] as number[] };
+  const userTurn: number[] = [];
+  for (const { reply, tag } of through) {
+    const timing = timings.get(tag);
+    timings.delete(tag);
+    const failure = reply.failure
+      ? failureLabel(reply.failure)
+      : reply.firstDeltaAt === undefined || timing?.firstDeltaAt === undefined
+        ? 'no timing'
+        : undefined;
+    if (failure !== undefined) {
+      failures[failure] = (failures[failure] ?? 0) + 1;
+      continue;
+    }
+    parts.total.push(reply.firstDeltaAt! - reply.sentAt);
+    parts.before.push(timing!.calledAt - reply.sentAt);
+    parts.provider.push(timing!.firstDeltaAt! - timing!.calledAt);
+    parts.after.push(reply.firstDeltaAt! - timing!.firstDeltaAt!);
+    if (reply.turnAt !== undefined) userTurn.push(reply.turnAt - reply.sentAt);
+  }
+  const provider = summarize(alone);
+  const continuum = summarize(parts.total);
+  return {
+    scenario,
+    concurrency,
+    provider,
+    continuum,
+    addedP50: continuum.p50 - provider.p50,
+    addedP99: continuum.p99 - provider.p99,
+    beforeModel: summarize(parts.before),
+    providerInRequest: summarize(parts.provider),
+    afterProvider: summarize(parts.after),
+    addedPerRequest: summarize(parts.total.map((total, i) => total - parts.provider[i]!)),
+    userTurn: summarize(userTurn),
+    failures,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * A pass-through ModelProvider that notes when each generation was asked for
+ * and when its first delta came out of the wrapped adapter, so a reply's
+ * time to first delta can be split into Continuum's part and the provider's.
+ */
+import type { GenerateRequest, Generation, ModelProvider } from '../../src/models/port.ts';
+
+export interface GenerationTiming {
+  /** The request tag found in the prompt (see {@link tagOf}), if any. */
+  tag: number | undefined;
+  /** `performance.now()` when `generate` was called. */
+  calledAt: number;
+  /** `performance.now()` when the adapter's first delta was read. */
+  firstDeltaAt?: number;
+}
+
+const TAG = /\[bench-request (\d+)\]/g;
+
+/** The marker a benchmark puts in a user message to find its generation again. */
+export const tagText = (n: number) => `[bench-request ${n}]`;
+
+/** The highest request tag in the prompt: the newest user turn (earlier turns of the conversation carry lower ones). */
+export function tagOf(request: GenerateRequest): number | undefined {
+  let found: number | undefined;
+  for (const message of request.messages) {
+    for (const match of message.content.matchAll(TAG)) found = Math.max(found ?? 0, Number(match[1]));
+  }
+  return found;
+}
+
+export function tapProvider(inner: ModelProvider, record: (timing: GenerationTiming) => void): ModelProvider {
+  return {
+    kind: inner.kind,
+    generate(request: GenerateRequest): Generation {
+      const timing: GenerationTiming = { tag: tagOf(request), calledAt: performance.now() };
+      record(timing);
+      const generation = inner.generate(request);
+      async function* deltas(): AsyncGenerator<string> {
+        for await (const delta of generation.deltas) {
+          timing.firstDeltaAt ??= performance.now();
+          yield delta;
+        }
+      }
+      return { deltas: deltas(), result: generation.result };
+    },
+    probe: (signal) => inner.probe(signal),
+  };
+}
