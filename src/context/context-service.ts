@@ -5,6 +5,7 @@ import type { TenantCipher } from '../crypto/data-keys.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { AuditBatch, ConversationRecord, Store } from '../store/port.ts';
 import { type ContextState, openContextState, sealContextState } from './context-state.ts';
+import { applyTurnWithModel, type ModelExtractor } from './model-extractor.ts';
 import { applyCorrection, applyTurn, emptyProfile, type Profile, renderProfile } from './profile/index.ts';
 import {
   ALWAYS_KEPT_RECENT,
@@ -32,6 +33,8 @@ export interface ContextServiceOptions {
   cipher: TenantCipher;
   summarizer: Summarizer;
   readTurns: TurnReader;
+  /** A model-backed extractor (when a real model is configured); the embedded one stays the floor and fallback. */
+  extractor?: ModelExtractor;
   /** Token budget of the prompt (CONTINUUM_CONTEXT_TOKENS). */
   budgetTokens: number;
   /** Messages kept verbatim at most; older ones fold into the summary. */
@@ -244,7 +247,13 @@ export class ContextService {
       tail.push(input);
       if (tail.length > TAIL) tail.shift();
       try {
-        const result = applyTurn(profile, input, { previous });
+        const result = this.#o.extractor
+          ? await applyTurnWithModel(profile, input, {
+              previous,
+              model: this.#o.extractor,
+              onFallback: (reason) => this.#o.metrics?.modelFallbacks.inc({ part: 'extractor', reason }),
+            })
+          : applyTurn(profile, input, { previous });
         profile = result.profile;
         const outcome =
           result.mentions > 0

@@ -69,6 +69,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Open SSE responses on this node.',
       registers: [registry],
     }),
+    modelFallbacks: new Counter({
+      name: 'continuum_context_model_fallbacks_total',
+      help: 'Model-backed summaries and extractions that fell back to the embedded ones, by part and reason.',
+      labelNames: ['part', 'reason'] as const,
+      registers: [registry],
+    }),
     authFailures: new Counter({
       name: 'continuum_auth_failures_total',
       help: 'Failed authentications by reason.',

@@ -8,7 +8,6 @@ import { SigningKeyring } from '../auth/signing-keys.ts';
 import { TokenService } from '../auth/token-service.ts';
 import type { Config } from '../config/index.ts';
 import { ContextService } from '../context/context-service.ts';
-import { createExtractiveSummarizer } from '../context/summarizer.ts';
 import { SYSTEM_PROMPT } from '../context/system-prompt.ts';
 import { ConversationService } from '../conversations/conversation-service.ts';
 import { SessionPool } from '../conversations/session-pool.ts';
@@ -26,7 +25,7 @@ import { MultiStreamManager } from '../streaming/scheduler.ts';
 import { createSealedReplayStore } from '../streaming/sealed-replay-store.ts';
 import { createMemoryEventBus, type EventBus } from '../sync/event-bus.ts';
 import { TenantService } from '../tenants/tenant-service.ts';
-import { modelConfigOf } from './model-config.ts';
+import { contextModels, modelConfigOf } from './model-config.ts';
 import { collectAuditDeclarations, withAuditExtensions } from './plugins/audit-declarations.ts';
 import { createAuthHooks } from './plugins/auth.ts';
 import { registerProblemHandlers } from './plugins/problems.ts';
@@ -130,6 +129,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   const sessionIdSecret = await store.getOrCreateSecret('session-id-secret', () =>
     randomBytes(32).toString('base64url'),
   );
+  const intents = deps.intentRouter ?? createIntentRouter();
+  const model = deps.model ?? createModelProvider(modelConfigOf(config));
   const events = new EventLog({
     store: createSealedReplayStore(store, cipher),
     onError: (error) => appLog?.error({ err: error }, 'event log failure'),
@@ -166,7 +167,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     store,
     clock,
     cipher,
-    summarizer: createExtractiveSummarizer({ maxWords: config.summaryMaxWords }),
+    ...contextModels(config, model, metrics),
     readTurns: (tenantId, conversation, after, limit) => conversations.readTurns(tenantId, conversation, after, limit),
     budgetTokens: config.contextTokens,
     recentMessages: config.contextRecentMessages,
@@ -176,8 +177,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     systemPrompt: SYSTEM_PROMPT,
     metrics,
   });
-  const intents = deps.intentRouter ?? createIntentRouter();
-  const model = deps.model ?? createModelProvider(modelConfigOf(config));
   const services: Services = {
     config,
     clock,

@@ -1,5 +1,10 @@
 import type { Config } from '../config/index.ts';
+import { createModelExtractor, type ModelExtractor } from '../context/model-extractor.ts';
+import { createModelSummarizer } from '../context/model-summarizer.ts';
+import { createExtractiveSummarizer, type Summarizer } from '../context/summarizer.ts';
 import type { ModelConfig } from '../models/create-model-provider.ts';
+import type { ModelProvider } from '../models/port.ts';
+import type { Metrics } from '../observability/metrics.ts';
 
 const defined = <T extends object>(value: T): Partial<T> =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -20,5 +25,28 @@ export function modelConfigOf(config: Config): ModelConfig {
       region: config.bedrockRegion,
       endpoint: config.bedrockEndpoint,
     }),
+  };
+}
+
+/**
+ * The working context's summarizer and extractor: the embedded ones with the
+ * offline responder; model-backed ones when a real model is configured, each
+ * falling back to the embedded one (which also stays the extractor's floor).
+ */
+export function contextModels(
+  config: Config,
+  model: ModelProvider,
+  metrics: Metrics,
+): { summarizer: Summarizer; extractor?: ModelExtractor } {
+  const embedded = createExtractiveSummarizer({ maxWords: config.summaryMaxWords });
+  if (model.kind === 'local') return { summarizer: embedded };
+  return {
+    summarizer: createModelSummarizer({
+      model,
+      fallback: embedded,
+      maxWords: config.summaryMaxWords,
+      onFallback: (reason) => metrics.modelFallbacks.inc({ part: 'summarizer', reason }),
+    }),
+    extractor: createModelExtractor({ model }),
   };
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PROMPT_HEADERS } from '../../src/context/prompt-builder.ts';
 import { createModelProvider, type ModelConfig } from '../../src/models/create-model-provider.ts';
 import { buildTestApp, type TestApp } from '../helpers/test-app.ts';
 import { startAnthropicFake } from '../models/fakes/anthropic-fake.ts';
@@ -67,8 +68,17 @@ describe.each(PROVIDERS)('a reply through Continuum from $kind', ({ start, confi
     expect(res.json().reply).toMatchObject({ number: 3, role: 'assistant', content: chunks.join('') });
     const stored = await t.request({ method: 'GET', url: `/v1/conversations/${id}/turns?after=2`, token });
     expect(stored.json().items[0].content).toBe(chunks.join(''));
-    const prompt = JSON.stringify(fake.requests.at(-1)!.body);
-    expect(prompt).toContain('Remind me of my dose?');
-    expect(prompt).toMatch(/metformin 500 mg/);
+    // The reply's request carries the working context (profile block); the context's own model calls do not.
+    const replyRequests = fake.requests
+      .map((r) => JSON.stringify(r.body))
+      .filter((body) => body.includes(PROMPT_HEADERS.profile));
+    expect(replyRequests).toHaveLength(1);
+    expect(replyRequests[0]).toContain('Remind me of my dose?');
+    expect(replyRequests[0]).toMatch(/metformin 500 mg/);
+    // With a real model the context also asks it for facts; its non-JSON answer here falls back to the embedded extractor.
+    const context = await t.request({ method: 'GET', url: `/v1/conversations/${id}/context`, token });
+    expect(context.json().profile.medications.map((m: { name: string }) => m.name)).toContain('metformin');
+    const metrics = (await t.request({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/continuum_context_model_fallbacks_total\{part="extractor",reason="malformed"\} \d+/);
   });
 });
