@@ -4,7 +4,7 @@
  * `baseURL`.
  */
 import Anthropic, { APIError, APIUserAbortError } from '@anthropic-ai/sdk';
-import { splitSystem } from './chat-turns.ts';
+import { claudeStopReason, splitSystem } from './chat-turns.ts';
 import { checkRequest, isRetryableStatus, streamGeneration, truncatedStream, usageOrEstimate } from './generation.ts';
 import {
   type GenerateRequest,
@@ -89,7 +89,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
                 if (event.delta.type === 'text_delta') sink.emit(event.delta.text);
                 break;
               case 'message_delta':
-                stopReason = mapStopReason(event.delta.stop_reason);
+                stopReason = claudeStopReason(event.delta.stop_reason);
                 outputTokens = event.usage.output_tokens ?? outputTokens;
                 if (typeof event.usage.input_tokens === 'number') inputTokens = event.usage.input_tokens;
                 break;
@@ -117,20 +117,6 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       }
     },
   };
-}
-
-function mapStopReason(reason: string | null | undefined): GenerationResult['stopReason'] {
-  switch (reason) {
-    case 'end_turn':
-      return 'end';
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'max_tokens';
-    case 'stop_sequence':
-      return 'stop_sequence';
-    default:
-      return 'other';
-  }
 }
 
 /** SDK, network and parsing errors → `ModelError` (429, 5xx, 529, connection → retryable; other 4xx → not). */

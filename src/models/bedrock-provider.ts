@@ -10,7 +10,7 @@ import {
   CountTokensCommand,
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { splitSystem } from './chat-turns.ts';
+import { claudeStopReason, splitSystem } from './chat-turns.ts';
 import { checkRequest, isRetryableStatus, streamGeneration, truncatedStream, usageOrEstimate } from './generation.ts';
 import {
   type GenerateRequest,
@@ -113,7 +113,7 @@ export function createBedrockProvider(options: BedrockProviderOptions): ModelPro
           for await (const event of response.stream) {
             const text = event.contentBlockDelta?.delta?.text;
             if (typeof text === 'string') sink.emit(text);
-            if (event.messageStop) stopReason = mapStopReason(event.messageStop.stopReason);
+            if (event.messageStop) stopReason = claudeStopReason(event.messageStop.stopReason);
             if (event.metadata?.usage) {
               inputTokens = event.metadata.usage.inputTokens;
               outputTokens = event.metadata.usage.outputTokens;
@@ -156,20 +156,6 @@ export function createBedrockProvider(options: BedrockProviderOptions): ModelPro
       }
     },
   };
-}
-
-function mapStopReason(reason: string | undefined): GenerationResult['stopReason'] {
-  switch (reason) {
-    case 'end_turn':
-      return 'end';
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'max_tokens';
-    case 'stop_sequence':
-      return 'stop_sequence';
-    default:
-      return 'other';
-  }
 }
 
 /** AWS SDK, network and event-stream errors → `ModelError` (throttling, 5xx, stream errors, connection → retryable). */

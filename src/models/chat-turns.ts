@@ -1,4 +1,4 @@
-import type { ModelMessage } from './port.ts';
+import type { GenerationResult, ModelMessage } from './port.ts';
 
 /** A prompt in the shape of APIs with a separate system parameter (Anthropic Messages, Bedrock Converse). */
 export interface SplitPrompt {
@@ -33,4 +33,19 @@ export function splitSystem(messages: readonly ModelMessage[]): SplitPrompt {
   if (turns.length === 0) throw new TypeError('the prompt needs at least one user or assistant message');
   if (turns[0]!.role === 'assistant') turns.unshift({ role: 'user', content: CONTINUATION_PLACEHOLDER });
   return { system: system.join('\n\n'), turns };
+}
+
+/** Claude's stop reasons, the same in the Anthropic Messages and Bedrock Converse APIs, in our terms. */
+export function claudeStopReason(reason: string | null | undefined): GenerationResult['stopReason'] {
+  switch (reason) {
+    case 'end_turn':
+      return 'end';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'max_tokens';
+    case 'stop_sequence':
+      return 'stop_sequence';
+    default:
+      return 'other';
+  }
 }
