@@ -68,15 +68,8 @@ describe('replies over SSE', () => {
   let t: TestApp | undefined;
   let other: TestApp | undefined;
   afterEach(async () => {
-    let started = performance.now();
     await other?.close();
-    console.log('other closed', performance.now() - started);
-    started = performance.now();
-    if (t) console.log('connections', await new Promise((r) => t!.app.server.getConnections((_e, n) => r(n))));
-    await t?.app.close();
-    console.log('t app closed', performance.now() - started);
     await t?.close();
-    console.log('t closed', performance.now() - started);
     other = undefined;
   });
 
