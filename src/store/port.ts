@@ -61,8 +61,6 @@ export interface Store extends DataKeyRepository {
     record: NewConversation,
     audit: AuditBatch<{ created: boolean; conversation: ConversationRecord }>,
   ): Promise<{ created: boolean; conversation: ConversationRecord }>;
-  /** Looks up by id across the store: returns the row whatever its tenant, for collision checks only. */
-  conversationOwner(id: ConversationId): Promise<{ tenantId: TenantId; subject: string } | null>;
   getConversation(tenantId: TenantId, id: ConversationId): Promise<ConversationRecord | null>;
   listConversations(tenantId: TenantId, query: ListConversationsQuery): Promise<Page<ConversationRecord>>;
   closeConversation(

@@ -17,13 +17,7 @@ import { type ConversationRow, decodeCursor, encodeCursor, type TurnRow, toConve
 /** The store methods over conversations, their turns and idempotency keys. */
 export type ConversationMethods = Pick<
   Store,
-  | 'createConversation'
-  | 'conversationOwner'
-  | 'getConversation'
-  | 'listConversations'
-  | 'closeConversation'
-  | 'appendTurn'
-  | 'listTurns'
+  'createConversation' | 'getConversation' | 'listConversations' | 'closeConversation' | 'appendTurn' | 'listTurns'
 >;
 
 /** Bind the conversation methods to `conn`. */
@@ -53,13 +47,6 @@ export function conversationMethods(conn: SqliteConnection): ConversationMethods
         const row = q.getConversation.get(tenantId, record.id) as ConversationRow;
         return { created: true, conversation: toConversation(row) };
       });
-    },
-
-    async conversationOwner(id: ConversationId): Promise<{ tenantId: TenantId; subject: string } | null> {
-      const row = conn.read('conversationOwner', () => conn.queries.getConversationAnyTenant.get(id)) as
-        | ConversationRow
-        | undefined;
-      return row ? { tenantId: toConversation(row).tenantId, subject: row.subject } : null;
     },
 
     async getConversation(tenantId: TenantId, id: ConversationId): Promise<ConversationRecord | null> {
