@@ -7,7 +7,14 @@ import type { DataKeyRepository } from '../crypto/data-keys.ts';
  * The Store port: everything Continuum keeps. Every call that touches tenant
  * data takes the tenant first, so no query can forget it. Adapters make each
  * mutating call atomic (one transaction, or one conditional write) and wrap
- * driver errors in `StoreError`.
+ * driver errors in `AppError('store_unavailable')` (`storeUnavailable()`);
+ * refusals are `AppError`s with their own code, caller misuse is a `TypeError`.
+ * Reads with a tenant that does not own a row answer as if the row did not exist.
+ *
+ * `test/store/conformance.ts` (`describeStore`) is the executable form of this
+ * contract; every adapter runs it. Of the `DataKeyRepository` methods,
+ * `rewrapDataKey` also appends a `key.rotate` event to the tenant's audit chain
+ * when (and only when) its rewrap wins.
  */
 export interface Store extends DataKeyRepository {
   readonly kind: 'sqlite' | 'postgres' | 'dynamodb';
@@ -21,9 +28,13 @@ export interface Store extends DataKeyRepository {
   getOrCreateSecret(name: string, create: () => string): Promise<string>;
 
   listSigningKeys(): Promise<SigningKeyRecord[]>;
-  /** Add a signing key and retire `retireKid` (if given) in one step. */
+  /**
+   * Add a signing key and retire `retireKid` (if given; its `retiredAt` becomes the new key's `createdAt`)
+   * in one step. Audited on the system chain.
+   */
   insertSigningKey(record: SigningKeyRecord, retireKid: string | null, audit: AuditBatch<void>): Promise<void>;
 
+  /** `tenant_exists` if the id or the name is taken; a refused create writes nothing, not even its audit events. */
   createTenant(tenant: TenantRecord, apiKey: ApiKeyRecord, audit: AuditBatch<void>): Promise<void>;
   getTenant(tenantId: TenantId): Promise<TenantRecord | null>;
   findApiKey(tenantId: TenantId, hash: string): Promise<ApiKeyRecord | null>;
@@ -36,7 +47,11 @@ export interface Store extends DataKeyRepository {
   ): Promise<void>;
   /**
    * Spend `oldHash` and store `next` in the same family, atomically. A token
-   * already spent revokes its whole family (reason `reuse`) and reports `reused`.
+   * already spent revokes its whole family (reason `reuse`, at `nowMs`) and
+   * reports `reused` with the revoked family. Checked in this order: unknown
+   * token (or another tenant's) → `not_found`; revoked family → `revoked`;
+   * spent → `reused`; token or family expiry `<= nowMs` → `expired` (nothing
+   * is spent). `next` never outlives its family.
    */
   rotateRefreshToken(
     tenantId: TenantId,
@@ -46,7 +61,10 @@ export interface Store extends DataKeyRepository {
     audit: AuditBatch<RotateOutcome>,
   ): Promise<RotateOutcome>;
   getRefreshFamily(tenantId: TenantId, familyId: string): Promise<RefreshFamilyRecord | null>;
-  /** Revoke the family `hash` belongs to; returns that family's id, or null if the token is unknown. */
+  /**
+   * Revoke the family `hash` belongs to; returns that family's id, or null if the token is unknown.
+   * A family already revoked keeps its first time and reason.
+   */
   revokeRefreshFamilyOf(
     tenantId: TenantId,
     hash: string,
@@ -55,14 +73,19 @@ export interface Store extends DataKeyRepository {
     audit: AuditBatch<string | null>,
   ): Promise<string | null>;
 
-  /** Insert, or return the existing row with the same id (the caller checks its owner). */
+  /**
+   * Insert at turn 0 with `headHash = genesisHash`, or return the existing row with the same id,
+   * unchanged and whatever its tenant (ids are global; the caller checks its owner).
+   */
   createConversation(
     tenantId: TenantId,
     record: NewConversation,
     audit: AuditBatch<{ created: boolean; conversation: ConversationRecord }>,
   ): Promise<{ created: boolean; conversation: ConversationRecord }>;
   getConversation(tenantId: TenantId, id: ConversationId): Promise<ConversationRecord | null>;
+  /** Newest first (most recently stored first); `invalid_request` for a cursor this store did not issue. */
   listConversations(tenantId: TenantId, query: ListConversationsQuery): Promise<Page<ConversationRecord>>;
+  /** The closed row; closing a closed conversation returns it unchanged (first `closedAt` kept); null if not found. */
   closeConversation(
     tenantId: TenantId,
     id: ConversationId,
@@ -70,7 +93,13 @@ export interface Store extends DataKeyRepository {
     audit: AuditBatch<ConversationRecord | null>,
   ): Promise<ConversationRecord | null>;
 
-  /** Append one turn if the conversation is still at `expectedTurn` (ADR-003). */
+  /**
+   * Append one turn if the conversation is still at `expectedTurn` (ADR-003). Of racing appends at the same
+   * expected turn, from any number of nodes, exactly one is `appended`. An idempotency key seen before is
+   * answered first (`replayed`, or `idempotency_mismatch` for another request hash), even once closed; then
+   * `closed`; then a stale `expectedTurn` is a `conflict` with the turns after it, at most `missedLimit`.
+   * `build` is called once, and only when the turn will be written.
+   */
   appendTurn(tenantId: TenantId, request: AppendTurnRequest, audit: AuditBatch<AppendOutcome>): Promise<AppendOutcome>;
   /** Turns with `number > after`, ascending, at most `limit`. */
   listTurns(tenantId: TenantId, id: ConversationId, after: number, limit: number): Promise<TurnRecord[]>;
@@ -89,7 +118,10 @@ export interface Store extends DataKeyRepository {
     audit?: AuditBatch<boolean>,
   ): Promise<boolean>;
 
-  /** Store one stream event (data sealed by the caller); refuses a duplicate id. */
+  /**
+   * Store one stream event (data sealed by the caller); a duplicate id rejects with an `AppError` and keeps
+   * the first.
+   */
   appendStreamEvent(tenantId: TenantId, conversationId: ConversationId, event: StreamEventRecord): Promise<void>;
   /** Events with an id greater than `afterId` (all when null), oldest first. */
   listStreamEvents(
@@ -99,7 +131,7 @@ export interface Store extends DataKeyRepository {
     limit: number,
   ): Promise<StreamEventRecord[]>;
   lastStreamEventId(tenantId: TenantId, conversationId: ConversationId): Promise<string | null>;
-  /** Delete all but the newest `keepLast` events of the conversation. */
+  /** Delete all but the newest `keepLast` events of the conversation; `TypeError` unless `keepLast >= 1`. */
   pruneStreamEvents(tenantId: TenantId, conversationId: ConversationId, keepLast: number): Promise<void>;
 
   /**
@@ -113,10 +145,39 @@ export interface Store extends DataKeyRepository {
     tenantId: TenantId,
     query: { afterSeq: number; limit: number; resourceId?: string },
   ): Promise<AuditEvent[]>;
+  /** Store a signed checkpoint as given; a second one at the same seq is ignored. */
   insertAuditCheckpoint(checkpoint: AuditCheckpoint): Promise<void>;
+  /** A tenant's checkpoints, ascending by seq. */
   listAuditCheckpoints(tenantId: TenantId): Promise<AuditCheckpoint[]>;
   /** Every tenant id that has an audit chain (including the system chain). */
   listAuditTenants(): Promise<TenantId[]>;
+
+  // Moving data between stores (`continuum export` / `continuum import`).
+
+  /** Every tenant, oldest first (by `createdAt`, then id). */
+  listTenants(): Promise<TenantRecord[]>;
+  /** A tenant's API keys (hashes only, revoked ones too), oldest first (by `createdAt`, then id). */
+  listApiKeys(tenantId: TenantId): Promise<ApiKeyRecord[]>;
+  /**
+   * Insert an exported tenant with its keys as they were; `tenant_exists` if the id or name is taken,
+   * and then nothing is written. Not audited (the import command records what it did).
+   * `TypeError` if a key's `tenantId` is not the tenant's id.
+   */
+  importTenant(tenant: TenantRecord, apiKeys: ApiKeyRecord[]): Promise<void>;
+  /**
+   * Insert an exported conversation with all its turns as they were (ids, numbers, hashes, head).
+   * `conversation_conflict` if the id exists in any tenant, and then nothing is written. The conversation is
+   * visible only once every turn is stored. `TypeError` unless the conversation belongs to `tenantId` and its
+   * turns are exactly 1..`turn` of it, each linked to the one before (from `genesisHash` to `headHash`).
+   */
+  importConversation(tenantId: TenantId, conversation: ConversationRecord, turns: TurnRecord[]): Promise<void>;
+  /**
+   * Insert exported audit events as they were. They must continue the tenant's chain exactly (first `seq` =
+   * head seq + 1, or 1; first `prevHash` = head hash, or `GENESIS_HASH`; then contiguous seqs, each `prevHash`
+   * the previous event's `hash`); otherwise `turn_conflict` and nothing is written. Hashes are kept, not
+   * recomputed (`verify` judges them). An empty list is a no-op; `TypeError` if an event is another tenant's.
+   */
+  importAuditEvents(tenantId: TenantId, events: AuditEvent[]): Promise<void>;
 }
 
 /** Derived per-conversation state: profile, rolling summary and where they stand. */
@@ -146,7 +207,8 @@ export interface AuditHead {
 /**
  * Audit events a mutating call writes in the same transaction as its change
  * (ADR-007): `events` sees the call's outcome, so a refused write is audited
- * as such.
+ * as such. The store calls `events` exactly once per call, with the events
+ * stamped `at`; if it throws (or a call throws), neither change nor events are written.
  */
 export interface AuditBatch<O> {
   at: Date;

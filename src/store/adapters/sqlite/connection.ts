@@ -62,6 +62,13 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
   let pending: { operation: string; fn: () => unknown; resolve(value: unknown): void; reject(error: unknown): void }[] =
     [];
 
+  // Our own errors (refusals, misuse) pass through; anything else came from the driver.
+  const wrapped = (operation: string, error: unknown): unknown =>
+    error instanceof AppError || error instanceof TypeError ? error : storeUnavailable(operation, error);
+  const wrap = (operation: string, error: unknown): never => {
+    throw wrapped(operation, error);
+  };
+
   const writeNow = <T>(operation: string, fn: () => T): T => {
     try {
       return db.transaction(fn).immediate();
@@ -72,38 +79,36 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
 
   // Group commit: a commit costs far more than the statements of one append
   // (WAL page writes), so the writes queued during one event-loop turn commit
-  // together. If any of them throws, the batch is rolled back and each write
-  // runs in its own transaction, so one failure never affects another.
+  // together. Each write runs in its own savepoint, so a refused write rolls
+  // back alone and the others run once (their `build` and audit `events` are
+  // never called twice).
   const flush = () => {
     const batch = pending;
     pending = [];
-    if (batch.length > 1) {
-      let results: unknown[] | undefined;
-      try {
-        results = db.transaction(() => batch.map((op) => op.fn())).immediate();
-      } catch {
-        results = undefined;
-      }
-      if (results !== undefined) {
-        for (const [i, op] of batch.entries()) op.resolve(results[i]);
-        return;
-      }
+    const settled: { ok: boolean; value: unknown }[] = [];
+    try {
+      db.transaction(() => {
+        for (const op of batch) {
+          try {
+            settled.push({ ok: true, value: db.transaction(op.fn)() });
+          } catch (error) {
+            // Some errors (I/O, a full disk) make SQLite drop the whole transaction: nothing of the batch stands.
+            if (!db.inTransaction) throw error;
+            settled.push({ ok: false, value: error });
+          }
+        }
+      }).immediate();
+    } catch (error) {
+      for (const op of batch) op.reject(wrapped(op.operation, error));
+      return;
     }
-    for (const op of batch) {
-      try {
-        op.resolve(writeNow(op.operation, op.fn));
-      } catch (error) {
-        op.reject(error);
-      }
+    for (const [i, op] of batch.entries()) {
+      const result = settled[i]!;
+      if (result.ok) op.resolve(result.value);
+      else op.reject(wrapped(op.operation, result.value));
     }
   };
   let auditQueries: AuditQueries | null = null;
-
-  // Our own errors (refusals, misuse) pass through; anything else came from the driver.
-  const wrap = (operation: string, error: unknown): never => {
-    if (error instanceof AppError || error instanceof TypeError) throw error;
-    throw storeUnavailable(operation, error);
-  };
 
   const connection: SqliteConnection = {
     get queries(): Queries {

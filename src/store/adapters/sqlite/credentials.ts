@@ -120,6 +120,7 @@ export function credentialMethods(conn: SqliteConnection): CredentialMethods {
         if (q.getTenantByName.get(tenant.name)) {
           throw new AppError('tenant_exists', `A tenant named ${JSON.stringify(tenant.name)} already exists`);
         }
+        if (q.getTenant.get(tenant.id)) throw new AppError('tenant_exists', `Tenant ${tenant.id} already exists`);
         q.insertTenant.run(tenant.id, tenant.name, tenant.createdAt);
         q.insertApiKey.run(apiKey.tenantId, apiKey.id, apiKey.hash, apiKey.createdAt, apiKey.revokedAt);
       });

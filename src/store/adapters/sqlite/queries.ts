@@ -37,6 +37,11 @@ export function prepareQueries(db: Database.Database) {
     findApiKey: db.prepare(
       'SELECT tenant_id, id, hash, created_at, revoked_at FROM api_keys WHERE tenant_id = ? AND hash = ?',
     ),
+    findApiKeyByHash: db.prepare('SELECT tenant_id FROM api_keys WHERE hash = ?'),
+    listTenants: db.prepare('SELECT id, name, created_at FROM tenants ORDER BY created_at, id'),
+    listApiKeys: db.prepare(
+      'SELECT tenant_id, id, hash, created_at, revoked_at FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id',
+    ),
 
     insertFamily: db.prepare(
       'INSERT INTO refresh_families (tenant_id, id, subject, scope, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?)',
@@ -60,6 +65,10 @@ export function prepareQueries(db: Database.Database) {
     insertConversation: db.prepare(
       `INSERT INTO conversations (id, tenant_id, subject, title, metadata, client_key, started_at, created_at, genesis_hash, head_hash)
        VALUES (@id, @tenant_id, @subject, @title, @metadata, @client_key, @started_at, @created_at, @genesis_hash, @genesis_hash)`,
+    ),
+    importConversation: db.prepare(
+      `INSERT INTO conversations (id, tenant_id, subject, title, metadata, client_key, started_at, created_at, genesis_hash, turn, head_hash, status, closed_at)
+       VALUES (@id, @tenant_id, @subject, @title, @metadata, @client_key, @started_at, @created_at, @genesis_hash, @turn, @head_hash, @status, @closed_at)`,
     ),
     getConversation: db.prepare(`SELECT ${conversationColumns} FROM conversations WHERE tenant_id = ? AND id = ?`),
     getConversationAnyTenant: db.prepare(`SELECT ${conversationColumns} FROM conversations WHERE id = ?`),

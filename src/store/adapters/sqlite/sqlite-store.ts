@@ -5,6 +5,7 @@ import { contextMethods } from './context.ts';
 import { conversationMethods } from './conversations.ts';
 import { credentialMethods } from './credentials.ts';
 import { streamMethods } from './streams.ts';
+import { transferMethods } from './transfer.ts';
 
 export type { SqliteStoreOptions } from './connection.ts';
 
@@ -37,5 +38,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...auditMethods(conn),
     ...contextMethods(conn),
     ...streamMethods(conn),
+    ...transferMethods(conn),
   } satisfies Store;
 }
