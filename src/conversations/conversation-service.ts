@@ -12,7 +12,7 @@ import { appendAudit, requestHash } from './append-audit.ts';
 import { ChainVerifier } from './chain-verifier.ts';
 import { ConversationFields } from './conversation-views.ts';
 import { conversationId, randomClientKey } from './session-id.ts';
-import type { SessionPool } from './session-pool.ts';
+import type { SessionRegistry } from './session-pool.ts';
 import { genesisHash, turnHash } from './turn-hash.ts';
 import type { ConversationView, TurnView } from './views.ts';
 
@@ -21,7 +21,7 @@ export interface ConversationServiceOptions {
   clock: Clock;
   bus: EventBus;
   cipher: TenantCipher;
-  sessions: SessionPool;
+  sessions: SessionRegistry;
   audit: AuditTrail;
   /** The server-wide secret of the session-ID function (ADR-002). */
   sessionIdSecret: string;
@@ -82,7 +82,7 @@ export class ConversationService {
       startedAtMs,
       clientKey,
     });
-    sessions.touch(tenantId, id);
+    await sessions.touch(tenantId, id);
     await cipher.ensureLoaded(tenantId);
     const actor = subjectActor(principal);
     const { created, conversation } = await store.createConversation(
@@ -164,7 +164,7 @@ export class ConversationService {
       ]),
     );
     if (!closed) throw new AppError('not_found', 'No such conversation');
-    this.#o.sessions.release(principal.tenantId, conversation.id);
+    await this.#o.sessions.release(principal.tenantId, conversation.id);
     if (conversation.status === 'open') {
       await this.#o.bus.publish({
         type: 'conversation.closed',
@@ -336,7 +336,7 @@ export class ConversationService {
   async open(principal: Principal, id: string, action: string): Promise<ConversationRecord> {
     const started = performance.now();
     const conversation = await this.#load(principal, id, action);
-    this.#o.sessions.touch(principal.tenantId, conversation.id);
+    await this.#o.sessions.touch(principal.tenantId, conversation.id);
     await this.#verified(principal, conversation, action);
     this.#o.metrics?.stateLoad.observe((performance.now() - started) / 1000);
     return conversation;

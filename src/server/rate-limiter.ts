@@ -1,16 +1,36 @@
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../errors/index.ts';
 
+/**
+ * A rate limit the HTTP layer applies per key (a tenant, a subject):
+ * `ratePerSecond` sustained, bursts up to twice that.
+ */
+export interface RateLimiter {
+  /** False when the rate is 0: `take` then always passes. */
+  readonly enabled: boolean;
+  /** Take one token for `key`, or reject with `rate_limited` and a Retry-After (`what` names the key in the message). */
+  take(key: string, what: string): Promise<void>;
+}
+
+/** The `rate_limited` error, with Retry-After in whole seconds (at least 1). */
+export function rateLimited(what: string, retryAfterSeconds: number): AppError {
+  const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new AppError('rate_limited', `Too many requests for this ${what}; slow down`, {
+    headers: { 'retry-after': String(retryAfter) },
+    extras: { retryAfter },
+  });
+}
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
 }
 
 /**
- * Token buckets: `ratePerSecond` sustained, bursts up to twice that.
- * A rate of 0 turns the limiter off.
+ * Token buckets held by this node: `ratePerSecond` sustained, bursts up to
+ * twice that. A rate of 0 turns the limiter off.
  */
-export class TokenBucketLimiter {
+export class TokenBucketLimiter implements RateLimiter {
   readonly #clock: Clock;
   readonly #rate: number;
   readonly #capacity: number;
@@ -29,26 +49,22 @@ export class TokenBucketLimiter {
     return this.#rate > 0;
   }
 
-  /** Take one token for `key` or throw `rate_limited` with Retry-After. */
-  take(key: string, what: string): void {
+  async take(key: string, what: string): Promise<void> {
     if (this.#rate === 0) return;
     const now = this.#clock.now();
     let bucket = this.#buckets.get(key);
     if (bucket) {
-      bucket.tokens = Math.min(this.#capacity, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.#rate);
-      bucket.updatedAt = now;
+      bucket.tokens = Math.min(
+        this.#capacity,
+        bucket.tokens + (Math.max(0, now - bucket.updatedAt) / 1000) * this.#rate,
+      );
+      bucket.updatedAt = Math.max(bucket.updatedAt, now);
     } else {
       if (this.#buckets.size >= this.#maxBuckets) this.#sweep(now);
       bucket = { tokens: this.#capacity, updatedAt: now };
       this.#buckets.set(key, bucket);
     }
-    if (bucket.tokens < 1) {
-      const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / this.#rate));
-      throw new AppError('rate_limited', `Too many requests for this ${what}; slow down`, {
-        headers: { 'retry-after': String(retryAfter) },
-        extras: { retryAfter },
-      });
-    }
+    if (bucket.tokens < 1) throw rateLimited(what, (1 - bucket.tokens) / this.#rate);
     bucket.tokens -= 1;
   }
 

@@ -5,7 +5,7 @@ import type { TokenService } from '../auth/token-service.ts';
 import type { Config } from '../config/index.ts';
 import type { ContextService } from '../context/context-service.ts';
 import type { ConversationService } from '../conversations/conversation-service.ts';
-import type { SessionPool } from '../conversations/session-pool.ts';
+import type { SessionRegistry } from '../conversations/session-pool.ts';
 import type { Clock } from '../core/clock.ts';
 import type { TenantCipher } from '../crypto/data-keys.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
@@ -40,7 +40,7 @@ export interface Services {
   /** Every conversation's event stream (resumable SSE). */
   events: EventLog;
   replies: ReplyService;
-  sessions: SessionPool;
+  sessions: SessionRegistry;
   metrics: Metrics;
   auth: AuthHooks;
 }

@@ -5,7 +5,7 @@ import { secretsEqual } from '../../auth/secrets.ts';
 import type { TokenService } from '../../auth/token-service.ts';
 import { AppError } from '../../errors/index.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { TokenBucketLimiter } from '../rate-limiter.ts';
+import type { RateLimiter } from '../rate-limiter.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,8 +17,8 @@ export interface AuthHooksOptions {
   accessTokens: AccessTokens;
   tokens: TokenService;
   adminToken: string;
-  tenantLimiter: TokenBucketLimiter;
-  subjectLimiter: TokenBucketLimiter;
+  tenantLimiter: RateLimiter;
+  subjectLimiter: RateLimiter;
   metrics: Metrics;
 }
 
@@ -56,8 +56,8 @@ export function createAuthHooks(options: AuthHooksOptions) {
       }
       request.principal = { ...principal, ip: request.ip };
       // Subject first: a subject refused for its own excess must not drain its tenant's bucket.
-      options.subjectLimiter.take(`${principal.tenantId}\u0000${principal.subject}`, 'subject');
-      options.tenantLimiter.take(principal.tenantId, 'tenant');
+      await options.subjectLimiter.take(`${principal.tenantId}\u0000${principal.subject}`, 'subject');
+      await options.tenantLimiter.take(principal.tenantId, 'tenant');
     },
     async operator(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
       let token: string;

@@ -1,0 +1,2 @@
+export type { LimitFallback } from './fallback.ts';
+export { createRedisLimits, type RedisLimits, type RedisLimitsOptions } from './redis-limits.ts';
