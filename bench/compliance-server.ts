@@ -15,7 +15,7 @@ const variant = process.argv[2];
 if (variant !== 'on' && variant !== 'off') throw new TypeError('usage: compliance-server.ts <on|off>');
 
 const config = loadConfig(process.env);
-const store = openStore(config);
+const store = await openStore(config);
 await store.migrate();
 const admin = await resolveAdminToken(config.adminToken, config.dataDir);
 const keyProvider = await openKeyProvider(config);

@@ -1,4 +1,4 @@
-import { ConfigError, host, integer, number, oneOf, type SettingSpec, text, url } from './schema.ts';
+import { ConfigError, host, identifier, integer, number, oneOf, type SettingSpec, text, url } from './schema.ts';
 
 export const STORES = ['sqlite', 'postgres', 'dynamodb'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -43,6 +43,48 @@ export const SETTINGS = {
     undefined,
     'PostgreSQL connection URL (with `CONTINUUM_STORE=postgres`).',
     url('CONTINUUM_DATABASE_URL', ['postgres:', 'postgresql:']),
+  ),
+  databaseSchema: spec(
+    'CONTINUUM_DATABASE_SCHEMA',
+    'public',
+    "PostgreSQL schema holding Continuum's tables (created by `continuum migrate` if missing).",
+    identifier('CONTINUUM_DATABASE_SCHEMA'),
+  ),
+  databasePoolSize: spec(
+    'CONTINUUM_DATABASE_POOL_SIZE',
+    50,
+    'PostgreSQL connections per node.',
+    integer('CONTINUUM_DATABASE_POOL_SIZE', 1, 1000),
+  ),
+  dynamodbTable: spec(
+    'CONTINUUM_DYNAMODB_TABLE',
+    'continuum',
+    'DynamoDB table (with `CONTINUUM_STORE=dynamodb`); create it with `continuum dynamodb create-table`.',
+    text('CONTINUUM_DYNAMODB_TABLE', { minLength: 3 }),
+  ),
+  dynamodbEndpoint: spec<string>(
+    'CONTINUUM_DYNAMODB_ENDPOINT',
+    undefined,
+    'DynamoDB endpoint URL override (a VPC endpoint, or DynamoDB Local / dynalite).',
+    url('CONTINUUM_DYNAMODB_ENDPOINT', ['http:', 'https:']),
+  ),
+  dynamodbRegion: spec<string>(
+    'CONTINUUM_DYNAMODB_REGION',
+    undefined,
+    'AWS region of the DynamoDB table. When unset: `AWS_REGION`, else `us-east-1`.',
+    text('CONTINUUM_DYNAMODB_REGION'),
+  ),
+  redisUrl: spec<string>(
+    'CONTINUUM_REDIS_URL',
+    undefined,
+    'Redis URL. When set, nodes share events, rate-limit buckets and session counts through it; when unset, each node keeps its own.',
+    url('CONTINUUM_REDIS_URL', ['redis:', 'rediss:']),
+  ),
+  redisPrefix: spec(
+    'CONTINUUM_REDIS_PREFIX',
+    'continuum:',
+    'Prefix of every Redis key and channel, so several deployments can share one Redis.',
+    text('CONTINUUM_REDIS_PREFIX'),
   ),
   sqliteSync: spec(
     'CONTINUUM_SQLITE_SYNC',
@@ -267,6 +309,18 @@ export const SETTINGS = {
     30,
     "Seconds a reply may wait in its tenant's priority queue before `429 streams_busy`.",
     integer('CONTINUUM_STREAM_MAX_WAIT', 0, 3600),
+  ),
+  sseFlushBytes: spec(
+    'CONTINUUM_SSE_FLUSH_BYTES',
+    1024,
+    "A reply's text deltas are coalesced into one SSE `delta` event until this many UTF-8 bytes are buffered…",
+    integer('CONTINUUM_SSE_FLUSH_BYTES', 1, 1_048_576),
+  ),
+  sseFlushMs: spec(
+    'CONTINUUM_SSE_FLUSH_MS',
+    100,
+    '…or until this many milliseconds have passed since the first buffered byte (0: every model delta is sent at once).',
+    integer('CONTINUUM_SSE_FLUSH_MS', 0, 10_000),
   ),
   logLevel: spec(
     'CONTINUUM_LOG_LEVEL',

@@ -53,6 +53,17 @@ export function text(env: string, options: { minLength?: number } = {}) {
   };
 }
 
+/** A plain SQL identifier (letters, digits, underscore; not starting with a digit), e.g. a schema name. */
+export function identifier(env: string) {
+  return (raw: string): string => {
+    const value = raw.trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(value)) {
+      fail(env, `must be letters, digits and underscores (not starting with a digit), got ${JSON.stringify(raw)}`);
+    }
+    return value;
+  };
+}
+
 export function host(env: string) {
   return (raw: string): string => {
     const value = raw.trim();

@@ -81,6 +81,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    busErrors: new Counter({
+      name: 'continuum_bus_errors_total',
+      help: 'Event bus publishes and subscriptions that failed (Redis unreachable); the change itself was kept.',
+      registers: [registry],
+    }),
+    sharedStateFallbacks: new Counter({
+      name: 'continuum_shared_state_fallbacks_total',
+      help: 'Rate-limit and session-pool decisions this node made alone because Redis did not answer, by operation.',
+      labelNames: ['operation'] as const,
+      registers: [registry],
+    }),
     turns: new Counter({
       name: 'continuum_turns_total',
       help: 'Turn appends by outcome (appended, replayed, conflict, rejected).',

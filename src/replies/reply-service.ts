@@ -23,6 +23,8 @@ export interface ReplyServiceOptions {
   maxReplyTokens: number;
   /** How long a request may wait in the tenant's queue before `streams_busy`. */
   maxWaitMs: number;
+  /** Delta coalescing (ADR-005): flush at this many bytes or this long after the first buffered byte. */
+  coalesce?: { maxBytes: number; maxDelayMs: number };
   onError?: (error: unknown) => void;
 }
 
@@ -122,6 +124,7 @@ export class ReplyService {
     let first = true;
     let writes: Promise<unknown> = Promise.resolve();
     const coalescer = createCoalescer({
+      ...this.#o.coalesce,
       onFlush: (chunk) => {
         writes = writes.then(() =>
           this.#o.events.append(tenantId, conversationId, {

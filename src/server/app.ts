@@ -24,7 +24,9 @@ import { EventLog } from '../streaming/replay-buffer.ts';
 import { MultiStreamManager } from '../streaming/scheduler.ts';
 import { createSealedReplayStore } from '../streaming/sealed-replay-store.ts';
 import { createMemoryEventBus, type EventBus } from '../sync/event-bus.ts';
+import { createRedisEventBus } from '../sync/redis-event-bus.ts';
 import { TenantService } from '../tenants/tenant-service.ts';
+import { createRedisLimits } from './limits/index.ts';
 import { contextModels, modelConfigOf } from './model-config.ts';
 import { collectAuditDeclarations, withAuditExtensions } from './plugins/audit-declarations.ts';
 import { createAuthHooks } from './plugins/auth.ts';
@@ -91,8 +93,38 @@ export const LOG_REDACTIONS = [
 export async function buildApp(config: Config, deps: AppDeps): Promise<ContinuumApp> {
   const clock = deps.clock ?? systemClock;
   const { store } = deps;
-  const bus = deps.bus ?? createMemoryEventBus();
   const metrics = deps.metrics ?? createMetrics();
+  // Set once Fastify exists; the Redis adapters report through it from then on.
+  let appLog: FastifyBaseLogger | undefined;
+  // With Redis, every node sees every node's events, and limits hold across nodes; without it, each node keeps its own.
+  const limits =
+    config.redisUrl === undefined
+      ? undefined
+      : createRedisLimits({
+          url: config.redisUrl,
+          prefix: config.redisPrefix,
+          clock,
+          ratePerTenant: config.rateLimitPerTenant,
+          ratePerSubject: config.rateLimitPerSubject,
+          maxSessionsPerTenant: config.maxSessionsPerTenant,
+          sessionIdleTtlMs: config.sessionIdleTtl * 1000,
+          onFallback: ({ operation }) => metrics.sharedStateFallbacks.inc({ operation }),
+          onError: (error) => appLog?.warn({ err: error }, 'Redis unreachable: limits are node-local until it returns'),
+        });
+  const ownBus = deps.bus === undefined;
+  const bus =
+    deps.bus ??
+    (config.redisUrl === undefined
+      ? createMemoryEventBus({ onHandlerError: (error) => appLog?.error({ err: error }, 'event handler failed') })
+      : createRedisEventBus({
+          url: config.redisUrl,
+          prefix: config.redisPrefix,
+          onError: (error) => {
+            metrics.busErrors.inc();
+            appLog?.warn({ err: error }, 'event bus failure');
+          },
+          onHandlerError: (error) => appLog?.error({ err: error }, 'event handler failed'),
+        }));
 
   const keyring = new SigningKeyring({ store, clock });
   await keyring.init();
@@ -121,11 +153,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     familyTtlSeconds: config.refreshFamilyTtl,
   });
   const cipher = deps.cipher ?? createTenantCipher({ keys: deps.keyProvider, repository: store, clock });
-  const sessions = new SessionPool({
-    clock,
-    maxPerTenant: config.maxSessionsPerTenant,
-    idleTtlMs: config.sessionIdleTtl * 1000,
-  });
+  const sessions =
+    limits?.sessions ??
+    new SessionPool({
+      clock,
+      maxPerTenant: config.maxSessionsPerTenant,
+      idleTtlMs: config.sessionIdleTtl * 1000,
+    });
   const sessionIdSecret = await store.getOrCreateSecret('session-id-secret', () =>
     randomBytes(32).toString('base64url'),
   );
@@ -137,7 +171,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   });
   // The turn engine tells the working context of each append; the context reads turns through the engine.
   let context: ContextService | undefined;
-  let appLog: FastifyBaseLogger | undefined;
   const conversations = new ConversationService({
     store,
     clock,
@@ -208,6 +241,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
       metrics,
       maxReplyTokens: config.modelMaxTokens,
       maxWaitMs: config.streamMaxWait * 1000,
+      coalesce: { maxBytes: config.sseFlushBytes, maxDelayMs: config.sseFlushMs },
       onError: (error) => appLog?.error({ err: error }, 'reply stream failure'),
     }),
     sessions,
@@ -216,8 +250,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
       accessTokens,
       tokens,
       adminToken: deps.adminToken,
-      tenantLimiter: new TokenBucketLimiter({ clock, ratePerSecond: config.rateLimitPerTenant }),
-      subjectLimiter: new TokenBucketLimiter({ clock, ratePerSecond: config.rateLimitPerSubject }),
+      tenantLimiter:
+        limits?.tenantLimiter ?? new TokenBucketLimiter({ clock, ratePerSecond: config.rateLimitPerTenant }),
+      subjectLimiter:
+        limits?.subjectLimiter ?? new TokenBucketLimiter({ clock, ratePerSecond: config.rateLimitPerSubject }),
       metrics,
     }),
   };
@@ -285,6 +321,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   registerContextRoutes(app, services);
   registerEventRoutes(app, services);
   app.addHook('preClose', async () => endOpenStreams(app));
+  app.addHook('onClose', async () => {
+    await limits?.close();
+    if (ownBus) await bus.close();
+  });
   appLog = app.log;
   audit.setLogger(app.log);
   await app.ready();

@@ -7,21 +7,46 @@ import { systemClock } from '../core/clock.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { createKmsKeyProvider } from '../crypto/kms-key-provider.ts';
 import { createLocalKeyProvider } from '../crypto/local-key-provider.ts';
+import type { DynamoStoreOptions } from '../store/adapters/dynamodb/dynamo-store.ts';
 import { createSqliteStore } from '../store/adapters/sqlite/sqlite-store.ts';
 import type { Store } from '../store/port.ts';
 
 export const SQLITE_FILE = 'continuum.db';
 export const MASTER_KEY_FILE = 'master-keys.json';
 
-/** Open the configured store (not yet migrated). Fails with a message that says how to fix it. */
-export function openStore(config: Config): Store {
+/**
+ * Open the configured store (not yet migrated). Fails with a message that says how to fix it.
+ * The PostgreSQL and DynamoDB drivers load only when configured.
+ */
+export async function openStore(config: Config): Promise<Store> {
   switch (config.store) {
     case 'sqlite':
       return createSqliteStore({ filename: path.resolve(config.dataDir, SQLITE_FILE), synchronous: config.sqliteSync });
-    case 'postgres':
-    case 'dynamodb':
-      throw new ConfigError(`CONTINUUM_STORE: ${config.store} is not available in this build yet; use sqlite`);
+    case 'postgres': {
+      if (config.databaseUrl === undefined) {
+        throw new ConfigError('CONTINUUM_DATABASE_URL: required when CONTINUUM_STORE=postgres');
+      }
+      const { createPostgresStore } = await import('../store/adapters/postgres/postgres-store.ts');
+      return createPostgresStore({
+        connectionString: config.databaseUrl,
+        schema: config.databaseSchema,
+        poolSize: config.databasePoolSize,
+      });
+    }
+    case 'dynamodb': {
+      const { createDynamoStore } = await import('../store/adapters/dynamodb/dynamo-store.ts');
+      return createDynamoStore(dynamoOptionsOf(config));
+    }
   }
+}
+
+/** The DynamoDB adapter's options from config (also used by `continuum dynamodb create-table`). */
+export function dynamoOptionsOf(config: Config): DynamoStoreOptions {
+  return {
+    table: config.dynamodbTable,
+    ...(config.dynamodbEndpoint === undefined ? {} : { endpoint: config.dynamodbEndpoint }),
+    ...(config.dynamodbRegion === undefined ? {} : { region: config.dynamodbRegion }),
+  };
 }
 
 /** The configured KeyProvider: a local key (env or generated file) or AWS KMS. */
@@ -43,7 +68,7 @@ export { resolveAdminToken };
 
 /** Store, signing keys and audit trail: what CLI commands that change state need. */
 export async function openCore(config: Config): Promise<{ store: Store; keyring: SigningKeyring; audit: AuditTrail }> {
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     await store.migrate();
     const keyring = new SigningKeyring({ store, clock: systemClock });

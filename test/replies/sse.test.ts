@@ -93,6 +93,31 @@ describe('replies over SSE', () => {
     expect(done.content).toMatch(/lisinopril/i);
   });
 
+  it('coalesces deltas by the configured thresholds: one event per model delta at 0 ms, fewer and larger by default', async () => {
+    const replyWith = async (config: NonNullable<Parameters<typeof buildTestApp>[0]>['config']) => {
+      const s = await start({ config: { localWordDelayMs: 20, ...config } });
+      try {
+        const res = await s.post('I take lisinopril 10 mg daily. What do you know about my medications?', 0);
+        const events = await readEvents(res, (e) => e.event === 'done' || e.event === 'error');
+        const deltas = events.filter((e) => e.event === 'delta').map((e) => JSON.parse(e.data).text as string);
+        return { deltas, content: JSON.parse(events.at(-1)!.data).content as string };
+      } finally {
+        await s.t.close();
+      }
+    };
+    // The offline responder streams word by word, one delta every 20 ms.
+    const unbuffered = await replyWith({ sseFlushMs: 0 });
+    expect(unbuffered.deltas.join('')).toBe(unbuffered.content);
+    const words = unbuffered.content.split(/(?<=\s)/).length;
+    expect(unbuffered.deltas.length).toBeGreaterThanOrEqual(words - 1);
+
+    const bySize = await replyWith({ sseFlushMs: 10_000, sseFlushBytes: 40 });
+    expect(bySize.deltas.join('')).toBe(bySize.content);
+    // Every event but the last carries at least 40 bytes.
+    for (const delta of bySize.deltas.slice(0, -1)) expect(Buffer.byteLength(delta)).toBeGreaterThanOrEqual(40);
+    expect(bySize.deltas.length).toBeLessThan(unbuffered.deltas.length);
+  });
+
   it('a client that drops mid-reply and resumes with Last-Event-ID gets every remaining event exactly once, on the same node and on another', async () => {
     const s = await start({ config: { localWordDelayMs: 25 } });
     t = s.t;

@@ -9,7 +9,7 @@ version before and after. Safe to run while servers are running and from
 several machines at once.`;
 
 export async function migrate(io: CliIo): Promise<number> {
-  const store = openStore(loadConfig(io.env));
+  const store = await openStore(loadConfig(io.env));
   try {
     const { from, to } = await store.migrate();
     io.out(from === to ? `schema is current (version ${to})` : `migrated schema from version ${from} to ${to}`);

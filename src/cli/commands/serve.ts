@@ -17,7 +17,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`serve takes no arguments (settings come from CONTINUUM_* variables); got ${args.join(' ')}`);
   const config = loadConfig(io.env);
   for (const name of unknownSettings(io.env)) io.err(`warning: ${name} is not a setting of this version; ignored`);
-  const store = openStore(config);
+  const store = await openStore(config);
   await store.migrate();
   const admin = await resolveAdminToken(config.adminToken, config.dataDir);
   if (admin.generated) {

@@ -25,6 +25,14 @@ async function timed(probe: () => Promise<unknown>, timeoutMs: number): Promise<
   }
 }
 
+/**
+ * Checks whose failure degrades the node rather than stopping it: without the
+ * shared bus a node still serves every request, with node-local fan-out and
+ * limits, so a load balancer must keep sending it traffic (status `degraded`,
+ * HTTP 200, the check still reported failing).
+ */
+const DEGRADABLE = new Set(['bus']);
+
 /** `/healthz`, `/readyz` (every component checked for real), `/metrics`. */
 export function registerOpsRoutes(app: FastifyInstance, services: Services): void {
   app.get(
@@ -61,10 +69,13 @@ export function registerOpsRoutes(app: FastifyInstance, services: Services): voi
       const failing = Object.entries(checks)
         .filter(([, check]) => !check.ok)
         .map(([name]) => name);
+      const down = failing.filter((name) => !DEGRADABLE.has(name));
       reply.header('cache-control', 'no-store');
-      return reply
-        .status(failing.length === 0 ? 200 : 503)
-        .send({ status: failing.length === 0 ? 'ok' : 'unavailable', failing, checks });
+      return reply.status(down.length === 0 ? 200 : 503).send({
+        status: failing.length === 0 ? 'ok' : down.length === 0 ? 'degraded' : 'unavailable',
+        failing,
+        checks,
+      });
     },
   );
 
