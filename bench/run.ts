@@ -1,10 +1,10 @@
 /**
  * `npm run bench`: state load, append throughput, what encryption and audit
- * cost, context load, concurrent SSE replies and the time added to the first
- * delta, printed as tables, written to bench/results/<name>.json and (full
+ * cost, context load, concurrent SSE replies, the time added to the first
+ * delta and the same state-load and append figures on every store, printed as tables, written to bench/results/<name>.json and (full
  * runs) bench/README.md.
  *
- *   npm run bench [-- --quick] [--only state-load|throughput|compliance|context|sse] [--name N] [--cpu-prof | --no-cpu-prof] [--readme]
+ *   npm run bench [-- --quick] [--only state-load|throughput|compliance|context|sse|stores] [--name N] [--cpu-prof | --no-cpu-prof] [--readme]
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { machineInfo } from './lib/machine.ts';
 import { type BenchResults, consoleReport, readme } from './lib/report.ts';
 import { runSseLoad } from './sse-load.ts';
 import { buildConversations, runStateLoad } from './state-load.ts';
+import { runStoreComparison } from './store-compare.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TARGETS = {
@@ -28,7 +29,7 @@ const TARGETS = {
   contextLoadRatio: 1.25,
   firstDeltaAddedP99Ms: 5,
 };
-const PARTS = ['state-load', 'throughput', 'compliance', 'context', 'sse'] as const;
+const PARTS = ['state-load', 'throughput', 'compliance', 'context', 'sse', 'stores'] as const;
 
 // The full run is meant to stay under about 8 minutes on the 2-core machine in the README.
 const PARAMS = {
@@ -55,6 +56,14 @@ const PARAMS = {
     },
     context: { sizes: [100, 10_000], coldRuns: 3, warmupIterations: 50, rounds: 5, iterationsPerRound: 200 },
     sse: { replies: 1000, streamsPerTenant: 5, wordDelayMs: 400, warmupReplies: 0, deadlineSeconds: 150 },
+    stores: {
+      turns: 1000,
+      concurrentConversations: 10,
+      concurrentAppends: 50,
+      warmupIterations: 100,
+      warmIterations: 1000,
+      recentTurns: 20,
+    },
     firstDelta: {
       firstChunkDelayMs: 25,
       requests: 300,
@@ -82,6 +91,14 @@ const PARAMS = {
     },
     context: { sizes: [100, 1000], coldRuns: 2, warmupIterations: 20, rounds: 3, iterationsPerRound: 100 },
     sse: { replies: 200, streamsPerTenant: 5, wordDelayMs: 100, warmupReplies: 0, deadlineSeconds: 60 },
+    stores: {
+      turns: 200,
+      concurrentConversations: 10,
+      concurrentAppends: 10,
+      warmupIterations: 50,
+      warmIterations: 300,
+      recentTurns: 20,
+    },
     firstDelta: {
       firstChunkDelayMs: 25,
       requests: 60,
@@ -182,6 +199,11 @@ if (runs('sse')) {
   results.firstDelta = await runFirstDelta({ ...params.firstDelta, turns, log });
 }
 
+if (runs('stores')) {
+  log('the same figures on each store:');
+  results.stores = await runStoreComparison({ ...params.stores, text: turns, log });
+}
+
 results.wallSeconds = (performance.now() - started) / 1000;
 results.loadAverageAtEnd = os.loadavg().map((value) => Math.round(value * 100) / 100);
 
@@ -204,6 +226,7 @@ const complete = [
   results.contextLoad,
   results.sseLoad,
   results.firstDelta,
+  results.stores,
 ].every((part) => part !== undefined);
 if ((mode === 'full' && complete) || values.readme) {
   writeFileSync(path.join(ROOT, 'bench/README.md'), readme(results, resultFile));

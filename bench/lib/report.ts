@@ -4,11 +4,13 @@ import type { ContextLoadResult } from '../context-load.ts';
 import type { FirstDeltaFigures } from '../first-delta.ts';
 import type { SseLoadFigures } from '../sse-load.ts';
 import type { StateLoadFigures } from '../state-load.ts';
+import type { StoreFigures } from '../store-compare.ts';
 import { complianceRoundsTable, complianceSection, complianceTable, complianceVerdict } from './compliance-report.ts';
 import { contextLoadSection, contextLoadTable, contextLoadVerdict, contextRoundsTable } from './context-report.ts';
 import type { ProfileEntry, ProfileSummary } from './cpu-profile.ts';
 import type { MachineInfo } from './machine.ts';
 import { int, mark, ms, pct, table } from './markdown.ts';
+import { storesSection, storesTable } from './store-report.ts';
 import {
   firstDeltaSection,
   firstDeltaTable,
@@ -44,6 +46,7 @@ export interface BenchResults {
   contextLoad?: ContextLoadResult;
   sseLoad?: SseLoadFigures;
   firstDelta?: FirstDeltaFigures;
+  stores?: StoreFigures[];
 }
 
 export function stateLoadTable(figures: StateLoadFigures[]): string {
@@ -225,6 +228,7 @@ export function consoleReport(results: BenchResults): string {
     );
   if (results.sseLoad) parts.push('\nConcurrent SSE replies\n', sseLoadTable(results.sseLoad));
   if (results.firstDelta) parts.push('\nTime added to the first delta (ms)\n', firstDeltaTable(results.firstDelta));
+  if (results.stores) parts.push('\nThe same figures on each store\n', storesTable(results.stores));
   if (results.profile)
     parts.push(
       '\nWhere an append spends its time\n',
@@ -307,6 +311,9 @@ export function readme(results: BenchResults, resultFile: string): string {
       firstDeltaSection(results.firstDelta, results.params['firstDelta']),
     );
   }
+  if (results.stores) {
+    out.push('', '## The same figures on each store', '', storesSection(results.stores, results.params['stores']));
+  }
   out.push(
     '',
     '## Data',
@@ -320,7 +327,7 @@ export function readme(results: BenchResults, resultFile: string): string {
     '```sh',
     `npm run bench            # full run (~${results.mode === 'full' ? Math.ceil(results.wallSeconds / 60) : 5} min here): writes bench/results/full.json and this README`,
     'npm run bench:quick      # smaller sizes, one round: bench/results/quick.json, README untouched',
-    'npm run bench -- --only state-load      # or --only throughput, compliance, context, sse',
+    'npm run bench -- --only state-load      # or --only throughput, compliance, context, sse, stores',
     'npm run bench -- --cpu-prof             # always profile an appends run (default: only when the ratio misses its target)',
     'npm run bench -- --no-cpu-prof --name my-run',
     '```',
