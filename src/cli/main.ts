@@ -1,5 +1,8 @@
 import { ConfigError } from '../config/index.ts';
 import { audit, auditHelp } from './commands/audit.ts';
+import { dynamodb, dynamodbHelp } from './commands/dynamodb.ts';
+import { exportCommand, exportHelp } from './commands/export.ts';
+import { importCommand, importHelp } from './commands/import.ts';
 import { keys, keysHelp } from './commands/keys.ts';
 import { migrate, migrateHelp } from './commands/migrate.ts';
 import { serve, serveHelp } from './commands/serve.ts';
@@ -12,6 +15,9 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) 
   tenants: { help: tenantsHelp, run: tenants },
   keys: { help: keysHelp, run: keys },
   audit: { help: auditHelp, run: audit },
+  export: { help: exportHelp, run: exportCommand },
+  import: { help: importHelp, run: importCommand },
+  dynamodb: { help: dynamodbHelp, run: dynamodb },
 };
 
 export const mainHelp = `continuum <command> [options]
@@ -22,6 +28,9 @@ Commands:
   tenants    create tenants and their API keys
   keys       rotate the master key (re-wrap data keys) or the signing key
   audit      verify, report on and export the audit trail
+  export     write tenants (or all) to an NDJSON file, to move or back them up
+  import     read an export file into this store
+  dynamodb   create the DynamoDB table (CONTINUUM_STORE=dynamodb)
 
 Run "continuum <command> --help" for a command's options. Settings come from
 CONTINUUM_* environment variables (see the README).
