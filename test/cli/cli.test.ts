@@ -29,7 +29,8 @@ describe('continuum CLI', () => {
     expect(await main(['tenants', 'create', '--bogus'], capture().io)).toBe(2);
     expect(await main(['serve', '--port', '9'], capture().io)).toBe(2);
     expect(await main(['audit', 'frobnicate'], capture().io)).toBe(2);
-    expect(await main(['migrate'], capture({ CONTINUUM_STORE: 'dynamodb' }).io)).toBe(78);
+    expect(await main(['migrate'], capture({ CONTINUUM_STORE: 'postgres' }).io)).toBe(78);
+    expect(await main(['dynamodb', 'drop-table'], capture().io)).toBe(2);
     const bad = capture({ CONTINUUM_PORT: 'x' });
     expect(await main(['migrate'], bad.io)).toBe(78);
     expect(bad.err.join('\n')).toContain('CONTINUUM_PORT');
