@@ -47,6 +47,12 @@ export interface ContextLoadFigures {
   service: LatencySummary & { openP50: number; buildP50: number; cpuP50: number; cpuP99: number };
   /** Warm `GET …/context` through `app.inject`. */
   http: LatencySummary & { responseBytes: number };
+  /**
+   * Open + build for a message the node has not built a context for (a different `q` each time): retrieval
+   * and prompt assembly run, only the state and its profile view are reused. A repeated load of an unchanged
+   * conversation (`service`) reuses the built context.
+   */
+  newMessage: LatencySummary;
   /** Warm `ContextService.search` with the query a build uses (the last user message): the BM25 part alone. */
   searchP50: number;
   /** p50 of each round's service samples. */
@@ -56,6 +62,8 @@ export interface ContextLoadFigures {
   retrieved: number;
   recent: number;
   profileFacts: number;
+  /** Facts of the full profile beyond the profile budget, left out of the working context. */
+  profileOmitted: number;
 }
 
 export interface ContextLoadResult {
@@ -116,6 +124,13 @@ export async function runContextLoad(
       const cpu = process.cpuUsage(cpuStarted);
       return { open: opened - started, build: finished - opened, cpu: (cpu.user + cpu.system) / 1000 };
     };
+    let variant = 0;
+    const newMessageLoad = async (id: string, query: string): Promise<number> => {
+      const started = performance.now();
+      const record = await services.conversations.open(principal, id, 'context.read');
+      await services.context.build(record, `${query} (${++variant})`);
+      return performance.now() - started;
+    };
     const httpLoad = async (id: string): Promise<{ ms: number; bytes: number }> => {
       const started = performance.now();
       const response = await app.inject({
@@ -154,6 +169,7 @@ export async function runContextLoad(
     const service = new Map<number, ContextSample[][]>(built.map((b) => [b.turns, []]));
     const http = new Map<number, { ms: number; bytes: number }[]>(built.map((b) => [b.turns, []]));
     const search = new Map<number, number[]>(built.map((b) => [b.turns, []]));
+    const fresh = new Map<number, number[]>(built.map((b) => [b.turns, []]));
     for (let round = 0; round < options.rounds; round++) {
       // Alternate which size goes first.
       const order = round % 2 === 0 ? built : [...built].reverse();
@@ -167,6 +183,9 @@ export async function runContextLoad(
         const query = queries.get(conversation.turns)!;
         for (let i = 0; i < options.iterationsPerRound; i++) {
           search.get(conversation.turns)!.push(await searchLoad(conversation.id, query));
+        }
+        for (let i = 0; i < options.iterationsPerRound; i++) {
+          fresh.get(conversation.turns)!.push(await newMessageLoad(conversation.id, query));
         }
       }
       const line = built
@@ -198,12 +217,14 @@ export async function runContextLoad(
           cpuP99: cpu.p99,
         },
         http: { ...summarize(gets.map((g) => g.ms)), responseBytes: median(gets.map((g) => g.bytes)) },
+        newMessage: summarize(fresh.get(conversation.turns)!),
         searchP50: summarize(search.get(conversation.turns)!).p50,
         roundServiceP50s: rounds.map((round) => summarize(round.map((s) => s.open + s.build)).p50),
         promptTokens: context.tokens,
         retrieved: context.retrieved.length,
         recent: context.recent.length,
         profileFacts: countFacts(context.profile),
+        profileOmitted: context.profileOmitted,
       });
     }
     const small = figures[0]!;

@@ -220,6 +220,12 @@ export const SETTINGS = {
     'Token budget of the older turns retrieved (BM25) into the working context for the next message: at most 5, filled best first, a turn that does not fit is skipped; a message of pleasantries only retrieves nothing.',
     integer('CONTINUUM_CONTEXT_RETRIEVED_TOKENS', 16, 1_000_000),
   ),
+  contextProfileTokens: spec(
+    'CONTINUUM_CONTEXT_PROFILE_TOKENS',
+    1000,
+    'Token budget of the profile block: allergies, current medications and conditions first, then history, people and the rest, most recently mentioned first; the whole profile is at `GET …/profile`.',
+    integer('CONTINUUM_CONTEXT_PROFILE_TOKENS', 50, 100_000),
+  ),
   contextMaxAge: spec(
     'CONTINUUM_CONTEXT_MAX_AGE',
     86_400,

@@ -6,7 +6,14 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { AuditBatch, ConversationRecord, Store } from '../store/port.ts';
 import { type ContextState, openContextState, sealContextState } from './context-state.ts';
 import { applyTurnWithModel, type ModelExtractor } from './model-extractor.ts';
-import { applyCorrection, applyTurn, emptyProfile, type Profile, renderProfile } from './profile/index.ts';
+import {
+  applyCorrection,
+  applyTurn,
+  emptyProfile,
+  type Profile,
+  type ProfileView,
+  profileView,
+} from './profile/index.ts';
 import {
   ALWAYS_KEPT_RECENT,
   type BuiltPrompt,
@@ -50,6 +57,11 @@ export interface ContextServiceOptions {
    * counted as the prompt's retrieved block sends them; filled in rank order. Default: no limit.
    */
   retrievedTokens?: number;
+  /**
+   * Token budget of the profile block (CONTINUUM_CONTEXT_PROFILE_TOKENS): the facts that matter most for the
+   * next turn, within it; the full profile stays in the state. Default: no limit.
+   */
+  profileTokens?: number;
   /** Messages older than this leave the working context (they stay in the record). */
   maxAgeMs: number;
   systemPrompt: string;
@@ -60,7 +72,10 @@ export interface ContextServiceOptions {
 
 /** The working context of ADR-004, as `GET …/context` returns it. */
 export interface WorkingContext {
+  /** The profile's facts that fit the profile budget (all of them when it fits). */
   profile: Profile;
+  /** Facts of the full profile left out of this view for lack of budget. */
+  profileOmitted: number;
   summary: string;
   recent: TurnView[];
   retrieved: (TurnView & { score: number })[];
@@ -71,6 +86,16 @@ export interface WorkingContext {
 interface Cached {
   version: number | null;
   state: ContextState;
+}
+
+/** A built context and what it was built from: the same turn, state and query give the same context until `validUntil`. */
+interface BuiltEntry {
+  turn: number;
+  state: ContextState;
+  q: string | undefined;
+  /** When the oldest recent turn ages out of the window (ms since the epoch). */
+  validUntil: number;
+  context: WorkingContext;
 }
 
 const RETRIEVE = 5;
@@ -92,6 +117,10 @@ export class ContextService {
   readonly #states = new Map<ConversationId, Cached>();
   readonly #indexes = new Map<ConversationId, ConversationIndex>();
   readonly #pending = new Map<ConversationId, Promise<ContextState>>();
+  /** The profile view of each state, computed once per state. */
+  readonly #views = new WeakMap<ContextState, ProfileView>();
+  /** The last context built per conversation, reused while nothing it depends on has changed. */
+  readonly #built = new Map<ConversationId, BuiltEntry>();
 
   constructor(options: ContextServiceOptions) {
     const positive = [
@@ -144,10 +173,18 @@ export class ContextService {
     }
   }
 
-  /** The working context for the next message `q` (default: the last user message). */
+  /**
+   * The working context for the next message `q` (default: the last user message). Built once per
+   * conversation turn, state and query: loading it again before anything changes costs a lookup.
+   */
   async build(c: ConversationRecord, q?: string): Promise<WorkingContext> {
     const started = performance.now();
     const state = await this.advance(c);
+    const hit = this.#built.get(c.id);
+    if (hit && hit.turn === c.turn && hit.state === state && hit.q === q && this.#o.clock.now() < hit.validUntil) {
+      this.#o.metrics?.contextBuild.observe((performance.now() - started) / 1000);
+      return hit.context;
+    }
     const recent = await this.#recent(c, state);
     const query = q ?? [...recent].reverse().find((t) => t.role === 'user')?.content ?? '';
     const excludeFrom = recent[0]?.number ?? c.turn + 1;
@@ -155,24 +192,49 @@ export class ContextService {
     const retrieved = isPleasantry(query)
       ? []
       : await this.#retrieve(c, query, RETRIEVE, excludeFrom, this.#o.retrievedTokens);
+    const view = this.#view(state);
     const prompt = buildPrompt({
       systemPrompt: this.#o.systemPrompt,
-      profileText: renderProfile(state.profile),
+      profileText: view.text,
       summaryText: state.summary?.text ?? '',
       retrieved: retrieved.map(toPromptTurn),
       recent: recent.map(toPromptTurn),
       ...(q === undefined ? {} : { nextMessage: q }),
       budgetTokens: this.#o.budgetTokens,
     });
-    this.#o.metrics?.contextBuild.observe((performance.now() - started) / 1000);
-    return {
-      profile: state.profile,
+    const context: WorkingContext = {
+      profile: view.profile,
+      profileOmitted: view.omitted,
       summary: state.summary?.text ?? '',
       recent,
       retrieved,
       tokens: prompt.tokens,
       prompt,
     };
+    const oldestRecent = recent.length === 0 ? Number.POSITIVE_INFINITY : Date.parse(recent[0]!.createdAt);
+    this.#remember(this.#built, c.id, {
+      turn: c.turn,
+      state,
+      q,
+      validUntil: oldestRecent + this.#o.maxAgeMs,
+      context,
+    });
+    this.#o.metrics?.contextBuild.observe((performance.now() - started) / 1000);
+    return context;
+  }
+
+  /** The whole profile of the conversation, caught up with every turn. */
+  async profile(c: ConversationRecord): Promise<Profile> {
+    return (await this.advance(c)).profile;
+  }
+
+  #view(state: ContextState): ProfileView {
+    let view = this.#views.get(state);
+    if (!view) {
+      view = profileView(state.profile, this.#o.profileTokens ?? Number.POSITIVE_INFINITY);
+      this.#views.set(state, view);
+    }
+    return view;
   }
 
   /** Turns of the whole history matching `q`, best first. */

@@ -206,6 +206,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     recentMessages: config.contextRecentMessages,
     recentTokens: config.contextRecentTokens,
     retrievedTokens: config.contextRetrievedTokens,
+    profileTokens: config.contextProfileTokens,
     maxAgeMs: config.contextMaxAge * 1000,
     systemPrompt: SYSTEM_PROMPT,
     metrics,

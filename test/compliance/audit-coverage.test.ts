@@ -85,6 +85,11 @@ const CALLS: Record<string, Call> = {
     url: `/v1/conversations/${c.conversationId}/context?q=hello`,
     token: c.token,
   }),
+  'get /v1/conversations/{id}/profile': (c) => ({
+    method: 'GET',
+    url: `/v1/conversations/${c.conversationId}/profile`,
+    token: c.token,
+  }),
   'get /v1/conversations/{id}/search': (c) => ({
     method: 'GET',
     url: `/v1/conversations/${c.conversationId}/search?q=hello`,

@@ -115,6 +115,43 @@ describe('working context (ADR-004)', () => {
     expect(turns.json().items).toHaveLength(3);
   });
 
+  it('a cached context follows every change: a new turn, and time passing the age limit', async () => {
+    c = await start({ contextMaxAge: 3600 });
+    await say(c, 'I take metformin 500 mg twice a day.');
+    const first = await context(c);
+    expect(await context(c)).toEqual(first);
+    await say(c, 'I am allergic to penicillin.');
+    const second = await context(c);
+    expect(second.recent.map((t: { number: number }) => t.number)).toEqual([1, 2]);
+    expect(second.profile.allergies.map((a: { substance: string }) => a.substance)).toEqual(['penicillin']);
+    // No new turn, but the first message ages out of the recent window.
+    c.t.clock.advance(3600 * 1000 + 1);
+    c.token = (await c.t.token(c.apiKey, 'patient-1')).access_token;
+    expect((await context(c)).recent).toEqual([]);
+  });
+
+  it('keeps the profile block within CONTINUUM_CONTEXT_PROFILE_TOKENS, allergies and current medications first; GET …/profile has every fact', async () => {
+    c = await start({ contextProfileTokens: 60 });
+    await say(c, 'I am allergic to penicillin, it gives me hives.');
+    const places = ['Boston', 'Denver', 'Austin', 'Seattle', 'Chicago', 'Phoenix', 'Atlanta', 'Portland'];
+    for (const place of places) await say(c, `My sister lives in ${place} and my brother works for Acme Corporation.`);
+    await say(c, 'I take metformin 500 mg twice a day.');
+    await say(c, 'I stopped taking lisinopril in March.');
+    const ctx = await context(c);
+    const full = await c.t.request({ method: 'GET', url: `/v1/conversations/${c.id}/profile`, token: c.token });
+    expect(full.statusCode, full.body).toBe(200);
+    const profile = full.json().profile;
+    const count = (p: Record<string, unknown>) =>
+      Object.values(p).reduce((n: number, v) => n + (Array.isArray(v) ? v.length : 0), 0);
+    expect(count(ctx.profile)).toBeLessThan(count(profile));
+    expect(ctx.profileOmitted).toBe(count(profile) - count(ctx.profile));
+    expect(ctx.profile.allergies.map((a: { substance: string }) => a.substance)).toEqual(['penicillin']);
+    expect(ctx.profile.medications.map((m: { name: string }) => m.name)).toContain('metformin');
+    expect(profile.medications.map((m: { name: string }) => m.name)).toEqual(
+      expect.arrayContaining(['metformin', 'lisinopril']),
+    );
+  });
+
   it('retrieves the older turns most relevant to the next message, and search covers the whole history', async () => {
     c = await start();
     await say(c, 'Years ago I had a bad reaction to sulfa drugs: my face swelled up.');

@@ -10,7 +10,7 @@ export { type ExtractOptions, extractFacts } from './extract.ts';
 export { canonicalName, type SenseKind } from './lexicon/index.ts';
 export { MAX_SOURCES } from './merge.ts';
 export { type ApplyTurnResult, applyTurn } from './profile.ts';
-export { profileFactsText, renderProfile } from './render.ts';
+export { profileFactsText, renderFact, renderProfile } from './render.ts';
 export {
   type Allergy,
   type Condition,
@@ -31,3 +31,4 @@ export {
   type Profile,
   type TurnInput,
 } from './types.ts';
+export { type ProfileView, profileView } from './view.ts';

@@ -77,6 +77,28 @@ function person(p: Person): string {
   return `${who}${dead}${p.conditions.length > 0 ? `: ${p.conditions.join(', ')}` : ''}${mark(p)}`;
 }
 
+/** One fact as the profile block shows it (without its section label). */
+export function renderFact(f: Fact): string {
+  switch (f.kind) {
+    case 'medication':
+      return medication(f);
+    case 'allergy':
+      return allergy(f);
+    case 'condition':
+      return f.status === 'negated' ? f.name : condition(f);
+    case 'procedure':
+      return `${f.status === 'negated' ? `no ${f.name}` : f.name}${f.date ? ` (${f.date})` : ''}${mark(f)}`;
+    case 'person':
+      return person(f);
+    case 'date':
+      return `${f.iso ?? f.text}${f.context ? ` — ${f.context}` : ''}`;
+    case 'preference':
+      return f.text;
+    case 'entity':
+      return `${f.text} (${f.type})`;
+  }
+}
+
 /**
  * Render a profile as a compact text block for a model prompt, one line per
  * non-empty section, e.g.

@@ -78,6 +78,7 @@ export function registerContextRoutes(app: FastifyInstance, services: Services):
       ]);
       return {
         profile: built.profile,
+        profileOmitted: built.profileOmitted,
         summary: built.summary,
         recent: built.recent,
         retrieved: built.retrieved,
@@ -85,6 +86,35 @@ export function registerContextRoutes(app: FastifyInstance, services: Services):
         budget: services.config.contextTokens,
         messages: built.prompt.messages.length,
       };
+    },
+  );
+
+  app.get(
+    '/v1/conversations/:id/profile',
+    {
+      onRequest: auth.user,
+      config: { audit: ['context.read'] },
+      schema: {
+        tags: ['context'],
+        summary:
+          'The whole clinical profile with provenance (the working context carries only the facts that fit its profile budget)',
+        security,
+        params: S.ConversationParams,
+        response: { ...S.errors.common },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { id } = request.params as Static<typeof S.ConversationParams>;
+      const conversation = await conversations.open(principal, id, 'context.read');
+      const profile = await context.profile(conversation);
+      await audit.record(principal.tenantId, [
+        conversationEvent('context.read', subjectActor(principal), conversation.id, 'success', {
+          turn: conversation.turn,
+          part: 'profile',
+        }),
+      ]);
+      return { profile };
     },
   );
 
