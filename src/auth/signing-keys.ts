@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { AuditEventInput } from '../audit/event.ts';
 import { systemActor } from '../audit/events.ts';
@@ -15,6 +16,7 @@ export interface LoadedKey {
 }
 
 const RELOAD_INTERVAL_MS = 60_000;
+const MIN_UNKNOWN_KID_RELOAD_MS = 1000;
 
 /**
  * Ed25519 signing keys, persisted in the store so every node and every
@@ -27,6 +29,9 @@ export class SigningKeyring {
   #keys = new Map<string, LoadedKey>();
   #active: LoadedKey | null = null;
   #lastReload = 0;
+  /** Real time of the last reload (`performance.now()`): the store-protecting throttle of `find` runs on it. */
+  #lastReloadReal = Number.NEGATIVE_INFINITY;
+  #pendingReload: Promise<void> | undefined;
 
   constructor(options: { store: Store; clock: Clock }) {
     this.#store = options.store;
@@ -59,6 +64,7 @@ export class SigningKeyring {
     );
     this.#active = candidates[0] ?? null;
     this.#lastReload = this.#clock.now();
+    this.#lastReloadReal = performance.now();
   }
 
   /**
@@ -75,11 +81,23 @@ export class SigningKeyring {
     return this.#active;
   }
 
-  /** The key for `kid`; an unknown kid triggers one reload (another node may have rotated), at most once a second. */
+  /**
+   * The key for `kid`. An unknown kid may be a key another node has just made (several nodes starting on an
+   * empty store each make one; a rotation elsewhere): it triggers a reload. Reloads for unknown kids run at most
+   * once a second and are shared by concurrent lookups, so forged kids cannot make every request read the store;
+   * a lookup that arrives sooner waits for the next one rather than failing a genuine token.
+   */
   async find(kid: string): Promise<LoadedKey | undefined> {
     const known = this.#keys.get(kid);
-    if (known || this.#clock.now() - this.#lastReload < 1000) return known;
-    await this.reload();
+    if (known) return known;
+    this.#pendingReload ??= (async () => {
+      const wait = MIN_UNKNOWN_KID_RELOAD_MS - (performance.now() - this.#lastReloadReal);
+      if (wait > 0) await delay(wait);
+      await this.reload();
+    })().finally(() => {
+      this.#pendingReload = undefined;
+    });
+    await this.#pendingReload;
     return this.#keys.get(kid);
   }
 
