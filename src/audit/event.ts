@@ -88,7 +88,7 @@ export const AUDIT_ACTIONS = [
   { action: 'participant.add', description: 'A participant joined a conversation.' },
   { action: 'participant.remove', description: 'A participant left or was removed from a conversation.' },
   { action: 'profile.update', description: 'The extracted profile of a subject was updated.' },
-  { action: 'flag.update', description: 'A feature flag of a tenant was changed.' },
+  { action: 'flag.update', description: 'A feature flag (server-wide, audited on the system chain) was changed.' },
   { action: 'audit.read', description: 'Audit events were read.' },
   { action: 'audit.verify', description: 'The audit chain was verified.' },
   { action: 'audit.export', description: 'Audit events were exported (e.g. as FHIR AuditEvent).' },

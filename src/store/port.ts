@@ -152,6 +152,40 @@ export interface Store extends DataKeyRepository {
   /** Every tenant id that has an audit chain (including the system chain). */
   listAuditTenants(): Promise<TenantId[]>;
 
+  // Collaborative conversations: subjects other than the owner who may read and append.
+
+  /**
+   * Make `participant.subject` a participant of the conversation. Returns false (and changes nothing)
+   * when it already is one. The owner (`ConversationRecord.subject`) is never stored as a participant:
+   * adding the owner is false too. Of racing adds of one subject, from any number of nodes, exactly one
+   * is true. A conversation the tenant does not have is `not_found`; unlike other refusals that throw,
+   * its audit events are still written first, with the outcome false.
+   */
+  addParticipant(
+    tenantId: TenantId,
+    conversationId: ConversationId,
+    participant: ParticipantRecord,
+    audit: AuditBatch<boolean>,
+  ): Promise<boolean>;
+  /** Remove a participant; returns false when `subject` was not one. */
+  removeParticipant(
+    tenantId: TenantId,
+    conversationId: ConversationId,
+    subject: string,
+    audit: AuditBatch<boolean>,
+  ): Promise<boolean>;
+  /** The conversation's participants (owner excluded), oldest first (by `addedAt`, then subject). */
+  listParticipants(tenantId: TenantId, conversationId: ConversationId): Promise<ParticipantRecord[]>;
+  /** Whether `subject` is a participant (owner excluded) of the conversation. */
+  isParticipant(tenantId: TenantId, conversationId: ConversationId, subject: string): Promise<boolean>;
+
+  // Feature flags, shared by every node. Their audit events go to the system chain.
+
+  /** Every flag, ordered by name. */
+  listFlags(): Promise<FlagRecord[]>;
+  /** Create or replace a flag (whole); `TypeError` for a malformed one (e.g. `percent` outside 0–100). */
+  putFlag(flag: FlagRecord, audit: AuditBatch<void>): Promise<void>;
+
   // Moving data between stores (`continuum export` / `continuum import`).
 
   /** Every tenant, oldest first (by `createdAt`, then id). */
@@ -178,6 +212,25 @@ export interface Store extends DataKeyRepository {
    * recomputed (`verify` judges them). An empty list is a no-op; `TypeError` if an event is another tenant's.
    */
   importAuditEvents(tenantId: TenantId, events: AuditEvent[]): Promise<void>;
+}
+
+/** A subject other than the owner who takes part in a conversation. */
+export interface ParticipantRecord {
+  subject: string;
+  /** Who invited them: the owner's subject, or `admin:<subject>` for a tenant admin. */
+  addedBy: string;
+  addedAt: string;
+}
+
+/** A feature flag: on for a tenant when `enabled` and (the tenant is listed, or its stable hash falls under `percent`). */
+export interface FlagRecord {
+  name: string;
+  enabled: boolean;
+  /** Tenants it is on for regardless of `percent`. */
+  tenants: string[];
+  /** 0–100: share of the other tenants it is on for, by a stable hash of the tenant id. */
+  percent: number;
+  updatedAt: string;
 }
 
 /** Derived per-conversation state: profile, rolling summary and where they stand. */

@@ -91,6 +91,7 @@ export async function exportTenants(store: Store, options: ExportOptions): Promi
             detail: {
               conversations: counts.conversations - before.conversations,
               turns: counts.turns - before.turns,
+              participants: counts.participants - before.participants,
               auditEvents: counts.auditEvents - before.auditEvents,
             },
           },
@@ -190,6 +191,9 @@ async function exportConversation(store: Store, tenantId: TenantId, id: Conversa
       );
       after = turn.number;
     }
+  }
+  for (const participant of await store.listParticipants(tenantId, id)) {
+    await emit({ type: 'participant', conversationId: id, participant }, 'participants');
   }
   const state = await store.getContextState(tenantId, id);
   if (state) {

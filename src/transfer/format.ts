@@ -18,10 +18,13 @@
  *    (still wrapped by the source's master key: the target must use the same
  *    master key file, `CONTINUUM_MASTER_KEY` or KMS key to read the content),
  *    then each conversation — `conversation`, its `turn` lines (turn 1 first;
- *    content bytes in base64, still sealed), an optional `context_state` and
- *    its `stream_event` lines — then the tenant's `audit_checkpoint` lines and
- *    its `audit_event` lines in seq order.
+ *    content bytes in base64, still sealed), its `participant` lines (the
+ *    subjects other than the owner who take part, oldest first), an optional
+ *    `context_state` and its `stream_event` lines — then the tenant's
+ *    `audit_checkpoint` lines and its `audit_event` lines in seq order.
  * 6. `end` — counts of every record type, so a truncated file is detected.
+ *    A file written before `participant` records existed has no
+ *    `participants` count; it reads as 0.
  *
  * Not exported: refresh tokens and signing keys. Holders of refresh tokens
  * sign in again (API key grant) against the target, which signs with its own
@@ -30,7 +33,7 @@
  */
 import type { AuditCheckpoint } from '../audit/checkpoint.ts';
 import type { AuditEvent } from '../audit/event.ts';
-import type { ApiKeyRecord, ConversationRecord, Store, TenantRecord } from '../store/port.ts';
+import type { ApiKeyRecord, ConversationRecord, ParticipantRecord, Store, TenantRecord } from '../store/port.ts';
 
 /** The `type` of the header record. */
 export const EXPORT_FORMAT = 'continuum-export';
@@ -93,6 +96,12 @@ export interface TurnLine {
   };
 }
 
+export interface ParticipantLine {
+  type: 'participant';
+  conversationId: string;
+  participant: ParticipantRecord;
+}
+
 export interface ContextStateLine {
   type: 'context_state';
   conversationId: string;
@@ -129,6 +138,7 @@ export type ExportLine =
   | DataKeyLine
   | ConversationLine
   | TurnLine
+  | ParticipantLine
   | ContextStateLine
   | StreamEventLine
   | AuditEventLine
@@ -144,6 +154,7 @@ export interface TransferCounts {
   dataKeys: number;
   conversations: number;
   turns: number;
+  participants: number;
   contextStates: number;
   streamEvents: number;
   auditEvents: number;
@@ -159,6 +170,7 @@ export const COUNT_NAMES: readonly (keyof TransferCounts)[] = [
   'dataKeys',
   'conversations',
   'turns',
+  'participants',
   'contextStates',
   'streamEvents',
   'auditEvents',
@@ -175,6 +187,7 @@ export function zeroCounts(): TransferCounts {
     dataKeys: 0,
     conversations: 0,
     turns: 0,
+    participants: 0,
     contextStates: 0,
     streamEvents: 0,
     auditEvents: 0,

@@ -1,10 +1,12 @@
 import type { ChainVerifier } from '../conversations/chain-verifier.ts';
 import { genesisHash } from '../conversations/turn-hash.ts';
-import { asConversationId, asTenantId, type Role, type TenantId } from '../core/types.ts';
+import type { Clock } from '../core/clock.ts';
+import { asConversationId, asTenantId, type ConversationId, type Role, type TenantId } from '../core/types.ts';
 import { isAppError } from '../errors/index.ts';
-import type { ConversationRecord, Store, TurnRecord } from '../store/port.ts';
+import type { AuditBatch, ConversationRecord, Store, TurnRecord } from '../store/port.ts';
+import type { ParticipantLine } from './format.ts';
 import { lineError } from './parse.ts';
-import type { RecordReader } from './reader.ts';
+import type { ReadRecord, RecordReader } from './reader.ts';
 
 /** What {@link importConversationSection} needs. */
 export interface ConversationImport {
@@ -13,14 +15,16 @@ export interface ConversationImport {
   tenantId: TenantId;
   /** Opens each turn and checks its content against its hash; null checks the links only. */
   verifier: Pick<ChainVerifier, 'open'> | null;
+  clock: Clock;
 }
 
 /**
- * Reads one `conversation` record, its turns, context state and stream
- * events. The turns must chain from the conversation's own genesis hash to
- * its head hash (and, with a verifier, open and hash to their stored hash)
- * before anything is written; the conversation and its turns are then stored
- * in one atomic `importConversation`. Returns the conversation id.
+ * Reads one `conversation` record, its turns, participants, context state and
+ * stream events. The turns must chain from the conversation's own genesis
+ * hash to its head hash (and, with a verifier, open and hash to their stored
+ * hash) before anything is written; the conversation and its turns are then
+ * stored in one atomic `importConversation`, and each participant as it was
+ * (same inviter and time). Returns the conversation id.
  */
 export async function importConversationSection(options: ConversationImport): Promise<string> {
   const { store, reader, tenantId, verifier } = options;
@@ -80,6 +84,10 @@ export async function importConversationSection(options: ConversationImport): Pr
     throw lineError(line, detail, error.code, error);
   }
 
+  for (let read = await reader.nextIf('participant'); read; read = await reader.nextIf('participant')) {
+    await importParticipant(store, tenantId, id, read, options.clock);
+  }
+
   const state = await reader.nextIf('context_state');
   if (state) {
     belongs(state.record.conversationId, id, state.line);
@@ -104,6 +112,30 @@ export async function importConversationSection(options: ConversationImport): Pr
     }
   }
   return id;
+}
+
+// No audit events of its own: the tenant's chain is imported after its conversations and must start from
+// genesis, so what was imported is recorded by the tenant's `import.create` event (with a participant count).
+async function importParticipant(
+  store: Store,
+  tenantId: TenantId,
+  id: ConversationId,
+  read: ReadRecord<ParticipantLine>,
+  clock: Clock,
+): Promise<void> {
+  belongs(read.record.conversationId, id, read.line);
+  const { subject } = read.record.participant;
+  const silent: AuditBatch<boolean> = { at: new Date(clock.now()), events: () => [] };
+  let added: boolean;
+  try {
+    added = await store.addParticipant(tenantId, id, read.record.participant, silent);
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    throw lineError(read.line, `the target refused participant ${subject} of ${id}: ${error.message}`, error.code);
+  }
+  if (!added) {
+    throw lineError(read.line, `participant ${subject} of ${id} appears twice, or is the conversation's owner`);
+  }
 }
 
 function belongs(conversationId: string, id: string, line: number): void {

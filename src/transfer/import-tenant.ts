@@ -27,8 +27,9 @@ export interface TenantImport {
 /**
  * Reads one tenant's records and writes them: the tenant and its API keys,
  * its data keys (checked first against the key provider, when given), each
- * conversation, and its audit chain; then appends an `import.create` event
- * with the counts to the tenant's chain. Returns the tenant's id.
+ * conversation (with its participants), and its audit chain; then appends an
+ * `import.create` event with the counts to the tenant's chain. Returns the
+ * tenant's id.
  */
 export async function importTenantSection(options: TenantImport): Promise<TenantId> {
   const { store, reader, keyProvider } = options;
@@ -91,7 +92,7 @@ export async function importTenantSection(options: TenantImport): Promise<Tenant
       )
     : null;
   while ((await reader.peek())?.record.type === 'conversation') {
-    await importConversationSection({ store, reader, tenantId, verifier });
+    await importConversationSection({ store, reader, tenantId, verifier, clock: options.clock });
   }
   await importAuditChain({ store, reader, publicKeys: options.publicKeys, tenantId, mode: 'write' });
 
@@ -109,6 +110,7 @@ export async function importTenantSection(options: TenantImport): Promise<Tenant
           exportedAt: options.header.exportedAt,
           conversations: counts.conversations - before.conversations,
           turns: counts.turns - before.turns,
+          participants: counts.participants - before.participants,
           auditEvents: counts.auditEvents - before.auditEvents,
         },
       },

@@ -152,12 +152,14 @@ function publicKey(jwk: Record<string, unknown>, line: number): KeyObject {
   }
 }
 
-function checkTrailer(declared: TransferCounts, read: TransferCounts, line: number): void {
+// A count the trailer lacks (a file from before that record type existed) is 0.
+function checkTrailer(declared: Partial<TransferCounts>, read: TransferCounts, line: number): void {
   for (const name of COUNT_NAMES) {
-    if (declared[name] !== read[name]) {
+    const count = declared[name] ?? 0;
+    if (count !== read[name]) {
       throw lineError(
         line,
-        `the end record counts ${declared[name]} ${name} but the file holds ${read[name]}: records are missing or extra`,
+        `the end record counts ${count} ${name} but the file holds ${read[name]}: records are missing or extra`,
       );
     }
   }

@@ -106,7 +106,11 @@ const auditEvent = shape({
   detail: optional(plainObject),
 });
 const checkpoint = shape({ tenantId: str, seq: int(1), hash: hex64, at: iso, kid: str, signature: str });
-const counts = shape(Object.fromEntries(COUNT_NAMES.map((name) => [name, int(0)])));
+const participant = shape({ subject: str, addedBy: str, addedAt: iso });
+// Files written before participant records existed carry no participants count (read as 0).
+const counts = shape(
+  Object.fromEntries(COUNT_NAMES.map((name) => [name, name === 'participants' ? optional(int(0)) : int(0)])),
+);
 
 const RECORDS: Record<string, Check> = {
   [EXPORT_FORMAT]: shape({
@@ -124,6 +128,7 @@ const RECORDS: Record<string, Check> = {
   }),
   conversation: shape({ conversation }),
   turn: shape({ turn }),
+  participant: shape({ conversationId: str, participant }),
   context_state: shape({
     conversationId: str,
     state: shape({ version: int(0), throughTurn: int(0), state: b64, updatedAt: iso }),

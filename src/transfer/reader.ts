@@ -17,6 +17,7 @@ const COUNTED: Partial<Record<ExportLine['type'], keyof TransferCounts>> = {
   data_key: 'dataKeys',
   conversation: 'conversations',
   turn: 'turns',
+  participant: 'participants',
   context_state: 'contextStates',
   stream_event: 'streamEvents',
   audit_event: 'auditEvents',

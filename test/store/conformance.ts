@@ -4,7 +4,9 @@ import { contextAndStreamTests } from './conformance/context-streams.ts';
 import { conversationTests } from './conformance/conversations.ts';
 import { credentialTests } from './conformance/credentials.ts';
 import { encryptionTests } from './conformance/encryption.ts';
+import { flagTests } from './conformance/flags.ts';
 import { isolationTests } from './conformance/isolation.ts';
+import { participantTests } from './conformance/participants.ts';
 import { raceTests } from './conformance/races.ts';
 import { refreshTests } from './conformance/refresh.ts';
 import { createSuiteContext, type StoreFactory } from './conformance/suite-context.ts';
@@ -39,6 +41,8 @@ export function describeStore(name: string, factory: StoreFactory): void {
     auditTests(ctx);
     encryptionTests(ctx);
     contextAndStreamTests(ctx);
+    participantTests(ctx);
+    flagTests(ctx);
     transferTests(ctx);
   });
 }

@@ -19,7 +19,7 @@ async function exportAll(store: Store, tenantIds: Source['tenantId'][]): Promise
   return lines;
 }
 
-/** The target holds what the source held: tenant, keys, conversations, turns, state, events, audit chain. */
+/** The target holds what the source held: tenant, keys, conversations, turns, participants, state, events, audit chain. */
 async function expectSameTenant(source: Source, from: Store, to: Store, exportedEvents: number): Promise<void> {
   const tenantId = source.tenantId;
   expect(await to.getTenant(tenantId)).toEqual(await from.getTenant(tenantId));
@@ -33,7 +33,10 @@ async function expectSameTenant(source: Source, from: Store, to: Store, exported
     expect(await to.listStreamEvents(tenantId, id, null, 100)).toEqual(
       await from.listStreamEvents(tenantId, id, null, 100),
     );
+    expect(await to.listParticipants(tenantId, id)).toEqual(await from.listParticipants(tenantId, id));
   }
+  const first = asConversationId(source.conversations[0]!.id);
+  expect((await to.listParticipants(tenantId, first)).map((p) => p.subject)).toEqual(['clinician-3', 'carer-ana']);
   const events = await to.listAuditEvents(tenantId, { afterSeq: 0, limit: 10_000 });
   expect(events.slice(0, exportedEvents)).toEqual(
     (await from.listAuditEvents(tenantId, { afterSeq: 0, limit: 10_000 })).slice(0, exportedEvents),

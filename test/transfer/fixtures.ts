@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { asTenantId, type TenantId } from '../../src/core/types.ts';
+import { asConversationId, asTenantId, type TenantId } from '../../src/core/types.ts';
 import { createLocalKeyProvider } from '../../src/crypto/local-key-provider.ts';
 import { MASTER_KEY_FILE, SQLITE_FILE } from '../../src/server/runtime.ts';
 import { createSqliteStore } from '../../src/store/adapters/sqlite/sqlite-store.ts';
@@ -17,7 +17,10 @@ export interface MadeConversation {
   turns: { number: number; role: string; content: string; hash: string }[];
 }
 
-/** A source app with one tenant holding conversations, context states, stream events and audit checkpoints. */
+/**
+ * A source app with one tenant holding conversations (the first with two participants), context states,
+ * stream events and audit checkpoints.
+ */
 export interface Source {
   t: TestApp;
   tenantId: TenantId;
@@ -64,6 +67,33 @@ export async function buildSource(): Promise<Source> {
     expect(context.statusCode, context.body).toBe(200);
     const turns = await t.request({ method: 'GET', url: `/v1/conversations/${id}/turns`, token });
     conversations.push({ id, clientKey, startedAt: STARTED_AT, turns: turns.json().items });
+  }
+  // Participants of the first conversation, added a minute apart, each audited as it is added.
+  const first = asConversationId(conversations[0]!.id);
+  for (const [participant, addedBy] of [
+    ['clinician-3', subject],
+    ['carer-ana', 'admin:ops'],
+  ] as const) {
+    const at = new Date(t.clock.now());
+    const added = await t.services.store.addParticipant(
+      asTenantId(tenantId),
+      first,
+      { subject: participant, addedBy, addedAt: at.toISOString() },
+      {
+        at,
+        events: (outcome) => [
+          {
+            action: 'participant.add',
+            actor: { kind: 'subject', tenantId, subject },
+            resource: { type: 'participant', id: first },
+            outcome: outcome ? 'success' : 'failure',
+            detail: { participant },
+          },
+        ],
+      },
+    );
+    expect(added).toBe(true);
+    t.clock.advance(60_000);
   }
   // Let the checkpoints scheduled after the writes land.
   await new Promise((resolve) => setImmediate(resolve));

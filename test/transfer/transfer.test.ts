@@ -47,6 +47,7 @@ describe('export and import of a tenant between SQLite stores', () => {
       'data_key',
       'conversation',
       'turn',
+      'participant',
       'context_state',
       'stream_event',
       'audit_event',
@@ -57,7 +58,32 @@ describe('export and import of a tenant between SQLite stores', () => {
     const end = records.at(-1)!;
     expect(end.type).toBe('end');
     const turns = records.filter((r) => r.type === 'turn').length;
-    expect(end.type === 'end' && end.counts).toMatchObject({ tenants: 1, conversations: 2, turns, secrets: 1 });
+    expect(end.type === 'end' && end.counts).toMatchObject({
+      tenants: 1,
+      conversations: 2,
+      turns,
+      participants: 2,
+      secrets: 1,
+    });
+    // A conversation's participants follow its last turn, oldest first, before its context state.
+    const first = source.conversations[0]!;
+    const ofFirst = records.filter(
+      (r) =>
+        (r.type === 'conversation' && r.conversation.id === first.id) ||
+        (r.type === 'turn' && r.turn.conversationId === first.id) ||
+        ((r.type === 'participant' || r.type === 'context_state') && r.conversationId === first.id),
+    );
+    expect(ofFirst.map((r) => r.type)).toEqual([
+      'conversation',
+      ...first.turns.map(() => 'turn'),
+      'participant',
+      'participant',
+      'context_state',
+    ]);
+    expect(ofFirst.flatMap((r) => (r.type === 'participant' ? [r.participant.subject] : []))).toEqual([
+      'clinician-3',
+      'carer-ana',
+    ]);
     // Private signing keys never leave the store; refresh tokens are not exported.
     expect(lines.join('\n')).not.toMatch(/"d":|refresh/i);
     const sourceEvents = await allAuditEvents(sourceStore, source.tenantId);
@@ -89,7 +115,17 @@ describe('export and import of a tenant between SQLite stores', () => {
         expect(await target.store.listStreamEvents(source.tenantId, id, null, 100)).toEqual(
           await sourceStore.listStreamEvents(source.tenantId, id, null, 100),
         );
+        expect(await target.store.listParticipants(source.tenantId, id)).toEqual(
+          await sourceStore.listParticipants(source.tenantId, id),
+        );
       }
+      const first = asConversationId(source.conversations[0]!.id);
+      const participants = await target.store.listParticipants(source.tenantId, first);
+      expect(participants.map((p) => [p.subject, p.addedBy])).toEqual([
+        ['clinician-3', source.subject],
+        ['carer-ana', 'admin:ops'],
+      ]);
+      expect(await target.store.isParticipant(source.tenantId, first, 'carer-ana')).toBe(true);
       const exported = parsed(lines).filter((r) => r.type === 'audit_event').length;
       const sourceEvents = (await allAuditEvents(sourceStore, source.tenantId)).slice(0, exported);
       const targetEvents = await allAuditEvents(target.store, source.tenantId);
@@ -98,7 +134,7 @@ describe('export and import of a tenant between SQLite stores', () => {
         seq: exported + 1,
         action: 'import.create',
         actor: { kind: 'operator' },
-        detail: { conversations: 2, source: 'sqlite', auditEvents: exported },
+        detail: { conversations: 2, participants: 2, source: 'sqlite', auditEvents: exported },
       });
       await target.store.close();
 

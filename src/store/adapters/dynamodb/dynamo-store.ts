@@ -7,6 +7,7 @@ import { contextMethods } from './context.ts';
 import { conversationMethods } from './conversations.ts';
 import { credentialMethods } from './credentials.ts';
 import { key } from './keys.ts';
+import { participantMethods } from './participants.ts';
 import { refreshTokenMethods } from './refresh-tokens.ts';
 import { streamMethods } from './streams.ts';
 import { migrateTable } from './table.ts';
@@ -45,6 +46,7 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     ...auditMethods(ctx, chains),
     ...contextMethods(ctx, chains),
     ...streamMethods(ctx),
+    ...participantMethods(ctx, chains),
     ...transferMethods(ctx, chains),
   } satisfies Store;
 }

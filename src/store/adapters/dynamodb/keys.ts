@@ -28,6 +28,7 @@ const conversationPk = (tenantId: string, id: string): string => `T#${tenantId}#
 /** Partition keys that hold lists (queried, never addressed item by item). */
 export const partition = {
   signingKeys: 'SIGNING_KEYS',
+  flags: 'FLAGS',
   tenants: 'TENANTS',
   dataKeyTenants: 'DATA_KEY_TENANTS',
   auditTenants: 'AUDIT_TENANTS',
@@ -44,12 +45,14 @@ export const partition = {
 
 /** Sort-key prefixes inside a conversation's partition. */
 export const TURN_PREFIX = 'TURN#';
+export const PARTICIPANT_PREFIX = 'PARTICIPANT#';
 
 /** The key of every kind of item. */
 export const key = {
   schema: (): ItemKey => ({ PK: 'META', SK: 'SCHEMA' }),
   secret: (name: string): ItemKey => ({ PK: 'META', SK: `SECRET#${name}` }),
   signingKey: (kid: string): ItemKey => ({ PK: partition.signingKeys, SK: kid }),
+  flag: (name: string): ItemKey => ({ PK: partition.flags, SK: name }),
 
   tenant: (tenantId: string): ItemKey => ({ PK: partition.tenants, SK: tenantId }),
   tenantName: (name: string): ItemKey => ({ PK: `TENANT_NAME#${name}`, SK: 'TENANT_NAME' }),
@@ -75,6 +78,10 @@ export const key = {
     SK: `IDEMPOTENCY#${idempotencyKey}`,
   }),
   context: (tenantId: string, id: string): ItemKey => ({ PK: conversationPk(tenantId, id), SK: 'CONTEXT' }),
+  participant: (tenantId: string, id: string, subject: string): ItemKey => ({
+    PK: conversationPk(tenantId, id),
+    SK: `${PARTICIPANT_PREFIX}${subject}`,
+  }),
   streamEvent: (tenantId: string, id: string, eventId: string): ItemKey => ({
     PK: partition.stream(tenantId, id),
     SK: eventId,

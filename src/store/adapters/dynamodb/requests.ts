@@ -223,6 +223,20 @@ export function updateAction(
   };
 }
 
+/** A delete of one item, as a transaction action; `condition` guards it. */
+export function deleteAction(table: string, itemKey: ItemKey, condition?: (e: Expression) => string): TransactItem {
+  const e = new Expression();
+  const expression = condition?.(e);
+  return {
+    Delete: {
+      TableName: table,
+      Key: { ...itemKey },
+      ...(expression === undefined ? {} : { ConditionExpression: expression }),
+      ...e.attributes(),
+    },
+  };
+}
+
 /** A condition on an item the transaction does not write. */
 export function checkAction(table: string, itemKey: ItemKey, condition: (e: Expression) => string): TransactItem {
   const e = new Expression();
@@ -234,3 +248,6 @@ export function checkAction(table: string, itemKey: ItemKey, condition: (e: Expr
 
 /** Condition: the item does not exist yet. */
 export const absent = (e: Expression): string => `attribute_not_exists(${e.name('PK')})`;
+
+/** Condition: the item exists. */
+export const present = (e: Expression): string => `attribute_exists(${e.name('PK')})`;

@@ -188,6 +188,25 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (tenant_id, conversation_id, event_id)
   );
   `,
+  // 5: participants of collaborative conversations, and feature flags shared by every node
+  `
+  CREATE TABLE participants (
+    tenant_id TEXT COLLATE "C" NOT NULL,
+    conversation_id TEXT COLLATE "C" NOT NULL,
+    subject TEXT COLLATE "C" NOT NULL,
+    added_by TEXT NOT NULL,
+    added_at TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (tenant_id, conversation_id, subject)
+  );
+
+  CREATE TABLE flags (
+    name TEXT COLLATE "C" PRIMARY KEY,
+    enabled BOOLEAN NOT NULL,
+    tenants TEXT[] NOT NULL,
+    percent DOUBLE PRECISION NOT NULL CHECK (percent BETWEEN 0 AND 100),
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];
 
 // Lock class of the migration lock (the other key is the schema's hash), so

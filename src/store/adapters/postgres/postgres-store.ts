@@ -4,6 +4,7 @@ import { contextMethods } from './context.ts';
 import { conversationMethods } from './conversations.ts';
 import { credentialMethods } from './credentials.ts';
 import { migrate } from './migrations.ts';
+import { participantMethods } from './participants.ts';
 import { openPool, type PostgresStoreOptions, resolveOptions } from './pool.ts';
 import { streamMethods } from './streams.ts';
 import { transferMethods } from './transfer.ts';
@@ -41,6 +42,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...auditMethods(conn),
     ...contextMethods(conn),
     ...streamMethods(conn),
+    ...participantMethods(conn),
     ...transferMethods(conn),
   } satisfies Store;
 }

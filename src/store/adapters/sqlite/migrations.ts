@@ -168,4 +168,24 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (tenant_id, conversation_id, event_id)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 5: participants of collaborative conversations, and feature flags shared by every node
+  `
+  CREATE TABLE participants (
+    tenant_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    added_by TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, conversation_id, subject)
+  ) STRICT, WITHOUT ROWID;
+
+  -- tenants: a JSON array of tenant ids.
+  CREATE TABLE flags (
+    name TEXT PRIMARY KEY,
+    enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    tenants TEXT NOT NULL,
+    percent REAL NOT NULL CHECK (percent BETWEEN 0 AND 100),
+    updated_at TEXT NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

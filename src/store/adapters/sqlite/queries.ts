@@ -122,6 +122,27 @@ export function prepareQueries(db: Database.Database) {
        )`,
     ),
 
+    insertParticipant: db.prepare(
+      `INSERT INTO participants (tenant_id, conversation_id, subject, added_by, added_at)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    deleteParticipant: db.prepare(
+      'DELETE FROM participants WHERE tenant_id = ? AND conversation_id = ? AND subject = ?',
+    ),
+    listParticipants: db.prepare(
+      'SELECT subject, added_by, added_at FROM participants WHERE tenant_id = ? AND conversation_id = ? ORDER BY added_at, subject',
+    ),
+    getParticipant: db.prepare(
+      'SELECT 1 AS found FROM participants WHERE tenant_id = ? AND conversation_id = ? AND subject = ?',
+    ),
+
+    listFlags: db.prepare('SELECT name, enabled, tenants, percent, updated_at FROM flags ORDER BY name'),
+    putFlag: db.prepare(
+      `INSERT INTO flags (name, enabled, tenants, percent, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET enabled = excluded.enabled, tenants = excluded.tenants,
+         percent = excluded.percent, updated_at = excluded.updated_at`,
+    ),
+
     getIdempotency: db.prepare(
       'SELECT request_hash, turn_number FROM idempotency_keys WHERE conversation_id = ? AND key = ?',
     ),

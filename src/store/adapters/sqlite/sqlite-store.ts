@@ -4,6 +4,7 @@ import { openConnection, type SqliteStoreOptions } from './connection.ts';
 import { contextMethods } from './context.ts';
 import { conversationMethods } from './conversations.ts';
 import { credentialMethods } from './credentials.ts';
+import { participantMethods } from './participants.ts';
 import { streamMethods } from './streams.ts';
 import { transferMethods } from './transfer.ts';
 
@@ -38,6 +39,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...auditMethods(conn),
     ...contextMethods(conn),
     ...streamMethods(conn),
+    ...participantMethods(conn),
     ...transferMethods(conn),
   } satisfies Store;
 }
