@@ -1,6 +1,7 @@
-import type { ConversationId } from '../../core/types.ts';
+import { type AuditEvent, GENESIS_HASH } from '../../audit/event.ts';
+import type { ConversationId, TenantId } from '../../core/types.ts';
 import { AppError } from '../../errors/index.ts';
-import type { AuditBatch, FlagRecord, ParticipantRecord } from '../port.ts';
+import type { AuditBatch, AuditHead, ConversationRecord, FlagRecord, ParticipantRecord, TurnRecord } from '../port.ts';
 
 /**
  * What the three adapters share about participant and flag records: argument
@@ -60,4 +61,42 @@ export function addAudit(audit: AuditBatch<boolean>): AuditBatch<AddResult> {
 export function addAnswer(conversationId: ConversationId, result: AddResult): boolean {
   if (!result.found) throw new AppError('not_found', `No conversation ${conversationId}`);
   return result.added;
+}
+
+/**
+ * Throws a `TypeError` unless an imported conversation's turns are exactly 1..turn, chained from its genesis
+ * hash to its head: one that disagrees would refuse every later append.
+ */
+export function checkConversation(tenantId: TenantId, conversation: ConversationRecord, turns: TurnRecord[]): void {
+  if (conversation.tenantId !== tenantId) {
+    throw new TypeError(`importConversation: ${conversation.id} belongs to ${conversation.tenantId}, not ${tenantId}`);
+  }
+  if (turns.length !== conversation.turn) {
+    throw new TypeError(
+      `importConversation: ${conversation.id} is at turn ${conversation.turn} but has ${turns.length}`,
+    );
+  }
+  let prevHash = conversation.genesisHash;
+  for (const [index, turn] of turns.entries()) {
+    if (turn.conversationId !== conversation.id || turn.number !== index + 1 || turn.prevHash !== prevHash) {
+      throw new TypeError(`importConversation: turn ${index + 1} of ${conversation.id} is out of place`);
+    }
+    prevHash = turn.hash;
+  }
+  if (prevHash !== conversation.headHash) {
+    throw new TypeError(`importConversation: the head hash of ${conversation.id} is not its last turn's hash`);
+  }
+}
+
+/** Where `events` fail to continue the chain after `head`, or null when they do. */
+export function firstBreak(head: AuditHead | null, events: AuditEvent[]): string | null {
+  let seq = head?.seq ?? 0;
+  let hash = head?.hash ?? GENESIS_HASH;
+  for (const event of events) {
+    if (event.seq !== seq + 1) return `seq ${event.seq} where ${seq + 1} was due`;
+    if (event.prevHash !== hash) return `seq ${event.seq} does not link to the hash of seq ${seq}`;
+    seq = event.seq;
+    hash = event.hash;
+  }
+  return null;
 }

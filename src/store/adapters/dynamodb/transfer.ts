@@ -1,9 +1,9 @@
 import type { AuditEvent } from '../../../audit/event.ts';
-import { GENESIS_HASH } from '../../../audit/event.ts';
 import type { TenantId } from '../../../core/types.ts';
 import { AppError } from '../../../errors/index.ts';
 import { storeUnavailable } from '../../errors.ts';
-import type { ApiKeyRecord, AuditHead, ConversationRecord, Store, TenantRecord, TurnRecord } from '../../port.ts';
+import type { ApiKeyRecord, ConversationRecord, Store, TenantRecord, TurnRecord } from '../../port.ts';
+import { checkConversation, firstBreak } from '../records.ts';
 import type { AuditChains, Write } from './audit-chain.ts';
 import { type DynamoContext, jitter } from './client.ts';
 import { nextConversationSeq } from './conversations.ts';
@@ -134,39 +134,4 @@ export function transferMethods(ctx: DynamoContext, chains: AuditChains): Transf
       });
     },
   };
-}
-
-// A conversation whose turns disagree with its counter or its chain head would refuse every later append.
-function checkConversation(tenantId: TenantId, conversation: ConversationRecord, turns: TurnRecord[]): void {
-  if (conversation.tenantId !== tenantId) {
-    throw new TypeError(`importConversation: ${conversation.id} belongs to ${conversation.tenantId}, not ${tenantId}`);
-  }
-  if (turns.length !== conversation.turn) {
-    throw new TypeError(
-      `importConversation: ${conversation.id} is at turn ${conversation.turn} but has ${turns.length}`,
-    );
-  }
-  let prevHash = conversation.genesisHash;
-  for (const [index, turn] of turns.entries()) {
-    if (turn.conversationId !== conversation.id || turn.number !== index + 1 || turn.prevHash !== prevHash) {
-      throw new TypeError(`importConversation: turn ${index + 1} of ${conversation.id} is out of place`);
-    }
-    prevHash = turn.hash;
-  }
-  if (prevHash !== conversation.headHash) {
-    throw new TypeError(`importConversation: the head hash of ${conversation.id} is not its last turn's hash`);
-  }
-}
-
-/** Where `events` fail to continue the chain after `head`, or null when they do. */
-function firstBreak(head: AuditHead | null, events: AuditEvent[]): string | null {
-  let seq = head?.seq ?? 0;
-  let hash = head?.hash ?? GENESIS_HASH;
-  for (const event of events) {
-    if (event.seq !== seq + 1) return `seq ${event.seq} where ${seq + 1} was due`;
-    if (event.prevHash !== hash) return `seq ${event.seq} does not link to the hash of seq ${seq}`;
-    seq = event.seq;
-    hash = event.hash;
-  }
-  return null;
 }
