@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { conversationEvent, subjectActor } from '../../audit/events.ts';
+import type { WorkingContext } from '../../context/context-service.ts';
 import { AppError } from '../../errors/index.ts';
 import { principalOf } from '../plugins/auth.ts';
 import * as S from '../schemas.ts';
@@ -46,9 +47,10 @@ const ProfilePatch = Type.Object(
 );
 const ScoredTurn = Type.Intersect([S.Turn, Type.Object({ score: Type.Number() })]);
 
-/** `GET …/context`, `GET …/search`, `PATCH …/profile` (ADR-004). */
+/** `GET …/context`, `GET …/profile`, `GET …/search`, `PATCH …/profile` (ADR-004). */
 export function registerContextRoutes(app: FastifyInstance, services: Services): void {
   const { conversations, context, audit, auth } = services;
+  const serialized = new WeakMap<WorkingContext, string>();
 
   app.get(
     '/v1/conversations/:id/context',
@@ -64,7 +66,7 @@ export function registerContextRoutes(app: FastifyInstance, services: Services):
         response: { ...S.errors.common },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const principal = principalOf(request);
       const { id } = request.params as Static<typeof S.ConversationParams>;
       const { q } = request.query as Static<typeof ContextQuery>;
@@ -76,16 +78,22 @@ export function registerContextRoutes(app: FastifyInstance, services: Services):
           tokens: built.tokens,
         }),
       ]);
-      return {
-        profile: built.profile,
-        profileOmitted: built.profileOmitted,
-        summary: built.summary,
-        recent: built.recent,
-        retrieved: built.retrieved,
-        tokens: built.tokens,
-        budget: services.config.contextTokens,
-        messages: built.prompt.messages.length,
-      };
+      // A built context is reused until the conversation changes: so is its JSON.
+      let body = serialized.get(built);
+      if (body === undefined) {
+        body = JSON.stringify({
+          profile: built.profile,
+          profileOmitted: built.profileOmitted,
+          summary: built.summary,
+          recent: built.recent,
+          retrieved: built.retrieved,
+          tokens: built.tokens,
+          budget: services.config.contextTokens,
+          messages: built.prompt.messages.length,
+        });
+        serialized.set(built, body);
+      }
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   );
 
