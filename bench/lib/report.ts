@@ -5,6 +5,7 @@ import type { FirstDeltaFigures } from '../first-delta.ts';
 import type { SseLoadFigures } from '../sse-load.ts';
 import type { StateLoadFigures } from '../state-load.ts';
 import type { StoreFigures } from '../store-compare.ts';
+import { type TokenSavingsFigures, report as tokenSavingsReport } from '../token-savings.ts';
 import { complianceRoundsTable, complianceSection, complianceTable, complianceVerdict } from './compliance-report.ts';
 import { contextLoadSection, contextLoadTable, contextLoadVerdict, contextRoundsTable } from './context-report.ts';
 import type { ProfileEntry, ProfileSummary } from './cpu-profile.ts';
@@ -47,6 +48,7 @@ export interface BenchResults {
   sseLoad?: SseLoadFigures;
   firstDelta?: FirstDeltaFigures;
   stores?: StoreFigures[];
+  tokens?: TokenSavingsFigures;
 }
 
 export function stateLoadTable(figures: StateLoadFigures[]): string {
@@ -229,6 +231,7 @@ export function consoleReport(results: BenchResults): string {
   if (results.sseLoad) parts.push('\nConcurrent SSE replies\n', sseLoadTable(results.sseLoad));
   if (results.firstDelta) parts.push('\nTime added to the first delta (ms)\n', firstDeltaTable(results.firstDelta));
   if (results.stores) parts.push('\nThe same figures on each store\n', storesTable(results.stores));
+  if (results.tokens) parts.push('\nToken requests saved by the client SDK\n', tokenSavingsReport(results.tokens));
   if (results.profile)
     parts.push(
       '\nWhere an append spends its time\n',
@@ -314,6 +317,9 @@ export function readme(results: BenchResults, resultFile: string): string {
   if (results.stores) {
     out.push('', '## The same figures on each store', '', storesSection(results.stores, results.params['stores']));
   }
+  if (results.tokens) {
+    out.push('', '## Token requests saved by the client SDK', '', tokenSavingsReport(results.tokens));
+  }
   out.push(
     '',
     '## Data',
@@ -327,7 +333,7 @@ export function readme(results: BenchResults, resultFile: string): string {
     '```sh',
     `npm run bench            # full run (~${results.mode === 'full' ? Math.ceil(results.wallSeconds / 60) : 5} min here): writes bench/results/full.json and this README`,
     'npm run bench:quick      # smaller sizes, one round: bench/results/quick.json, README untouched',
-    'npm run bench -- --only state-load      # or --only throughput, compliance, context, sse, stores',
+    'npm run bench -- --only state-load      # or --only throughput, compliance, context, sse, stores, tokens',
     'npm run bench -- --cpu-prof             # always profile an appends run (default: only when the ratio misses its target)',
     'npm run bench -- --no-cpu-prof --name my-run',
     '```',
