@@ -20,7 +20,7 @@ export interface Store extends DataKeyRepository {
   readonly kind: 'sqlite' | 'postgres' | 'dynamodb';
   /** Apply pending migrations; safe to run from several processes at once. */
   migrate(): Promise<{ from: number; to: number }>;
-  /** Round trip proving the store answers (used by /readyz). */
+  /** A write round trip proving the store answers and accepts writes (used by /readyz): a read-only store is not ready. */
   ping(): Promise<void>;
   close(): Promise<void>;
 

@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Store } from '../../port.ts';
 import { auditMethods } from './audit.ts';
 import { AuditChains } from './audit-chain.ts';
@@ -33,8 +33,11 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     kind: 'dynamodb',
     migrate: () => migrateTable(ctx),
     async ping() {
+      // A write round trip: a table that answers reads but refuses writes (throttled, denied) is not ready.
       await request('ping', () =>
-        ctx.doc.send(new GetCommand({ TableName: ctx.table, Key: key.schema(), ProjectionExpression: 'PK' })),
+        ctx.doc.send(
+          new PutCommand({ TableName: ctx.table, Item: { ...key.readinessProbe(), at: new Date().toISOString() } }),
+        ),
       );
     },
     async close() {

@@ -50,6 +50,8 @@ export const PARTICIPANT_PREFIX = 'PARTICIPANT#';
 /** The key of every kind of item. */
 export const key = {
   schema: (): ItemKey => ({ PK: 'META', SK: 'SCHEMA' }),
+  /** Rewritten by every readiness probe. */
+  readinessProbe: (): ItemKey => ({ PK: 'META', SK: 'READINESS_PROBE' }),
   secret: (name: string): ItemKey => ({ PK: 'META', SK: `SECRET#${name}` }),
   signingKey: (kid: string): ItemKey => ({ PK: partition.signingKeys, SK: kid }),
   flag: (name: string): ItemKey => ({ PK: partition.flags, SK: name }),

@@ -32,7 +32,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return migrate(conn);
     },
     async ping() {
-      await conn.run('ping', 'SELECT 1', [], { idempotent: true });
+      // A write round trip: a server that answers reads but refuses writes (a replica after failover) is not ready.
+      await conn.run(
+        'ping',
+        "INSERT INTO meta (key, value) VALUES ('readiness-probe', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        [new Date().toISOString()],
+        { idempotent: true },
+      );
     },
     close() {
       return conn.close();

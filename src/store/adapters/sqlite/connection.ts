@@ -26,7 +26,8 @@ export interface SqliteConnection {
   readonly auditQueries: AuditQueries;
   /** Apply pending migrations, then prepare every statement. */
   migrate(): { from: number; to: number };
-  ping(): void;
+  /** A write round trip: a store that answers reads but refuses writes is not ready. */
+  ping(): Promise<void>;
   close(): void;
   /**
    * Run `fn` in a `BEGIN IMMEDIATE` transaction, wrapping driver errors.
@@ -135,8 +136,14 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
       return result;
     },
 
-    ping() {
-      connection.read('ping', () => db.prepare('SELECT 1').get());
+    async ping() {
+      await connection.write('ping', () =>
+        db
+          .prepare(
+            "INSERT INTO meta (key, value) VALUES ('readiness-probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+          )
+          .run(new Date().toISOString()),
+      );
     },
 
     close() {

@@ -29,7 +29,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return conn.migrate();
     },
     async ping() {
-      conn.ping();
+      await conn.ping();
     },
     async close() {
       conn.close();
