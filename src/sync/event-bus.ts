@@ -12,7 +12,49 @@ export type ConversationEvent =
       hash: string;
       at: string;
     }
-  | { type: 'conversation.closed'; tenantId: TenantId; conversationId: ConversationId; turn: number; at: string };
+  | { type: 'conversation.closed'; tenantId: TenantId; conversationId: ConversationId; turn: number; at: string }
+  /** An event was stored in the conversation's event log by `node` (its data stays in the store, sealed). */
+  | {
+      type: 'stream.appended';
+      tenantId: TenantId;
+      conversationId: ConversationId;
+      eventId: string;
+      event: string;
+      node: string;
+    }
+  /** The working context took turns in, through `throughTurn`. */
+  | { type: 'context.updated'; tenantId: TenantId; conversationId: ConversationId; throughTurn: number; at: string }
+  /** `subject` no longer takes part: its sync connections to the conversation close. */
+  | {
+      type: 'participant.removed';
+      tenantId: TenantId;
+      conversationId: ConversationId;
+      subject: string;
+      at: string;
+    }
+  /**
+   * A sync connection of `subject` on `node` started (`joined`) or stopped (`left`) watching the
+   * conversation; `present` answers a `presence.query`.
+   */
+  | {
+      type: 'presence';
+      tenantId: TenantId;
+      conversationId: ConversationId;
+      status: 'joined' | 'left' | 'present';
+      subject: string;
+      connection: string;
+      node: string;
+    }
+  /** A node asks the others to announce who watches the conversation there. */
+  | { type: 'presence.query'; tenantId: TenantId; conversationId: ConversationId; node: string }
+  | {
+      type: 'typing';
+      tenantId: TenantId;
+      conversationId: ConversationId;
+      subject: string;
+      connection: string;
+      node: string;
+    };
 
 export type EventHandler = (event: ConversationEvent) => void;
 

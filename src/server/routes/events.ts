@@ -22,7 +22,7 @@ export function registerEventRoutes(app: FastifyInstance, services: Services): v
       schema: {
         tags: ['conversations'],
         summary:
-          'Follow a conversation live (SSE): turn, delta, done, error, escalation events; Last-Event-ID (or ?lastEventId=) resumes exactly after it',
+          'Follow a conversation live (SSE): turn, delta, done, error, escalation events, and reconnect when the server stops; Last-Event-ID (or ?lastEventId=) resumes exactly after it',
         security: [{ bearerAuth: [] }],
         params: S.ConversationParams,
         querystring: EventsQuery,
@@ -42,7 +42,9 @@ export function registerEventRoutes(app: FastifyInstance, services: Services): v
         }),
       ]);
       // The token was checked once, here: a stream outlives its access token; a reconnect needs a fresh one.
-      const stream = openEventStream(services, request, reply);
+      const stream = openEventStream(services, request, reply, { after, endless: true });
+      // Events another node stores reach this node's followers through the bus.
+      const unfollow = services.sync.follow(principal.tenantId, conversation.id);
       const subscription = services.events.subscribe(principal.tenantId, conversation.id, after, {
         signal: stream.signal,
         onTruncated: (oldestId) => stream.comment(`events before ${oldestId} are no longer kept; replay starts there`),
@@ -52,6 +54,7 @@ export function registerEventRoutes(app: FastifyInstance, services: Services): v
       } catch (error) {
         request.log.error({ err: error }, 'event stream ended early');
       } finally {
+        unfollow();
         subscription.close();
         stream.end();
       }
