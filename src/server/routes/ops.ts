@@ -1,37 +1,27 @@
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors/index.ts';
+import type { ComponentName, Probe } from '../../observability/readiness.ts';
 import type { Services } from '../services.ts';
 
-type Check = { ok: boolean; detail?: string; ms: number };
-
-async function timed(probe: () => Promise<unknown>, timeoutMs: number): Promise<Check> {
-  const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { ok: true, ms: Math.round(performance.now() - started) };
-  } catch (error) {
-    return {
-      ok: false,
-      detail: error instanceof Error ? error.message : String(error),
-      ms: Math.round(performance.now() - started),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
- * Checks whose failure degrades the node rather than stopping it: without the
- * shared bus a node still serves every request, with node-local fan-out and
- * limits, so a load balancer must keep sending it traffic (status `degraded`,
- * HTTP 200, the check still reported failing).
+ * The real round trip behind each `/readyz` check: a store query, a bus
+ * publish and receive, a key wrap and unwrap, the model provider's probe, and
+ * the intent router's probe set (healthy only when it classifies every probe
+ * sentence correctly).
  */
-const DEGRADABLE = new Set(['bus']);
+export function componentProbes(services: Pick<Services, 'store' | 'bus' | 'keyProvider' | 'model' | 'intents'>) {
+  const probes: Record<ComponentName, Probe> = {
+    store: () => services.store.ping(),
+    bus: () => services.bus.probe(),
+    keys: () => services.keyProvider.probe(),
+    model: (signal) => services.model.probe(signal),
+    intentRouter: () => {
+      const result = services.intents.probe();
+      if (!result.ok) throw new Error(result.detail ?? `${result.failures.length} probe sentences misclassified`);
+    },
+  };
+  return probes;
+}
 
 /** `/healthz`, `/readyz` (every component checked for real), `/metrics`. */
 export function registerOpsRoutes(app: FastifyInstance, services: Services): void {
@@ -50,32 +40,16 @@ export function registerOpsRoutes(app: FastifyInstance, services: Services): voi
     '/readyz',
     {
       config: { audit: [] },
-      schema: { tags: ['operations'], summary: 'Readiness: each component probed; 503 names every failing check' },
+      schema: {
+        tags: ['operations'],
+        summary:
+          'Readiness: each component probed (2 s timeout, results reused for 1 s); 503 names every failing check, a failing bus alone is 200 degraded',
+      },
     },
     async (_request, reply) => {
-      const timeout = 2000;
-      const [store, bus, keys, model, intentRouter] = await Promise.all([
-        timed(() => services.store.ping(), timeout),
-        timed(() => services.bus.probe(), timeout),
-        timed(() => services.keyProvider.probe(), timeout),
-        timed(() => services.model.probe(AbortSignal.timeout(timeout)), timeout),
-        // Healthy only when the router is loaded and classifies its built-in probe set correctly.
-        timed(async () => {
-          const result = services.intents.probe();
-          if (!result.ok) throw new Error(result.detail ?? `${result.failures.length} probe sentences misclassified`);
-        }, timeout),
-      ]);
-      const checks = { store, bus, keys, model, intentRouter };
-      const failing = Object.entries(checks)
-        .filter(([, check]) => !check.ok)
-        .map(([name]) => name);
-      const down = failing.filter((name) => !DEGRADABLE.has(name));
+      const report = await services.operations.readiness.report();
       reply.header('cache-control', 'no-store');
-      return reply.status(down.length === 0 ? 200 : 503).send({
-        status: failing.length === 0 ? 'ok' : down.length === 0 ? 'degraded' : 'unavailable',
-        failing,
-        checks,
-      });
+      return reply.status(report.status === 'unavailable' ? 503 : 200).send(report);
     },
   );
 
@@ -83,9 +57,16 @@ export function registerOpsRoutes(app: FastifyInstance, services: Services): voi
     '/metrics',
     {
       config: { audit: [] },
-      schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false },
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics (404 with CONTINUUM_METRICS=emf)',
+        hide: false,
+      },
     },
     async (_request, reply) => {
+      if (!services.operations.servesPrometheus) {
+        throw new AppError('not_found', 'Metrics go out as EMF log lines here (CONTINUUM_METRICS=emf)');
+      }
       reply.type(services.metrics.registry.contentType);
       return services.metrics.registry.metrics();
     },
