@@ -64,6 +64,12 @@ export interface ContextServiceOptions {
   profileTokens?: number;
   /** Messages older than this leave the working context (they stay in the record). */
   maxAgeMs: number;
+  /** The summarizer for tenants `useModel` keeps off the model-backed one (default: `summarizer`). */
+  embeddedSummarizer?: Summarizer;
+  /** Whether `summarizer` and `extractor` (model-backed) serve a tenant (feature flag `model-context`); default yes. */
+  useModel?: (tenantId: TenantId) => boolean;
+  /** Whether older turns are retrieved into a tenant's working context (feature flag `retrieval`); default yes. */
+  useRetrieval?: (tenantId: TenantId) => boolean;
   systemPrompt: string;
   metrics?: Metrics;
   /** Conversations whose search index and state this node keeps in memory. */
@@ -93,6 +99,7 @@ interface BuiltEntry {
   turn: number;
   state: ContextState;
   q: string | undefined;
+  retrieval: boolean;
   /** When the oldest recent turn ages out of the window (ms since the epoch). */
   validUntil: number;
   context: WorkingContext;
@@ -180,8 +187,10 @@ export class ContextService {
   async build(c: ConversationRecord, q?: string): Promise<WorkingContext> {
     const started = performance.now();
     const state = await this.advance(c);
+    const retrieval = this.#o.useRetrieval?.(c.tenantId) ?? true;
     const hit = this.#built.get(c.id);
-    if (hit && hit.turn === c.turn && hit.state === state && hit.q === q && this.#o.clock.now() < hit.validUntil) {
+    const same = hit && hit.turn === c.turn && hit.state === state && hit.q === q && hit.retrieval === retrieval;
+    if (same && this.#o.clock.now() < hit.validUntil) {
       this.#o.metrics?.contextBuild.observe((performance.now() - started) / 1000);
       return hit.context;
     }
@@ -189,9 +198,10 @@ export class ContextService {
     const query = q ?? [...recent].reverse().find((t) => t.role === 'user')?.content ?? '';
     const excludeFrom = recent[0]?.number ?? c.turn + 1;
     // A message of pleasantries only ("sounds good, thanks") has no topic: what it matches is noise.
-    const retrieved = isPleasantry(query)
-      ? []
-      : await this.#retrieve(c, query, RETRIEVE, excludeFrom, this.#o.retrievedTokens);
+    const retrieved =
+      !retrieval || isPleasantry(query)
+        ? []
+        : await this.#retrieve(c, query, RETRIEVE, excludeFrom, this.#o.retrievedTokens);
     const view = this.#view(state);
     const prompt = buildPrompt({
       systemPrompt: this.#o.systemPrompt,
@@ -216,6 +226,7 @@ export class ContextService {
       turn: c.turn,
       state,
       q,
+      retrieval,
       validUntil: oldestRecent + this.#o.maxAgeMs,
       context,
     });
@@ -299,6 +310,7 @@ export class ContextService {
     const turns = await this.#turnsAfter(c, state.throughTurn, c.turn, fresh);
     let profile = state.profile;
     const tail = [...(state.tail ?? [])];
+    const extractor = (this.#o.useModel?.(c.tenantId) ?? true) ? this.#o.extractor : undefined;
     for (const turn of turns) {
       const index = this.#indexes.get(c.id);
       if (index?.lastTurn === turn.number - 1) index.add({ number: turn.number, role: turn.role, text: turn.content });
@@ -309,10 +321,10 @@ export class ContextService {
       tail.push(input);
       if (tail.length > TAIL) tail.shift();
       try {
-        const result = this.#o.extractor
+        const result = extractor
           ? await applyTurnWithModel(profile, input, {
               previous,
-              model: this.#o.extractor,
+              model: extractor,
               onFallback: (reason) => this.#o.metrics?.modelFallbacks.inc({ part: 'extractor', reason }),
             })
           : applyTurn(profile, input, { previous });
@@ -349,7 +361,11 @@ export class ContextService {
     const turns = await this.#turnsAfter(c, folded, upTo, known);
     // The profile is the compact carrier of medications, allergies and conditions: the summary keeps the rest.
     const facts = knownFactsOf(profile);
-    return this.#o.summarizer.fold(
+    const summarizer =
+      (this.#o.useModel?.(c.tenantId) ?? true)
+        ? this.#o.summarizer
+        : (this.#o.embeddedSummarizer ?? this.#o.summarizer);
+    return summarizer.fold(
       summary,
       turns.map((t) => ({ number: t.number, role: t.role, text: t.content })),
       { residualSalience: (sentence) => residualSalience(sentence, facts) },

@@ -6,26 +6,47 @@ import { parseEventId } from '../streaming/event-id.ts';
 import type { StoredEvent } from '../streaming/replay-store.ts';
 import type { StreamPriority } from '../streaming/scheduler.ts';
 import { createHeartbeat, formatComment, formatEvent, SSE_HEADERS } from '../streaming/sse.ts';
+import { markEndless, trackBackground } from './drain.ts';
 import type { Services } from './services.ts';
 
 export const wantsEventStream = (request: FastifyRequest) =>
   (request.headers.accept ?? '').split(',').some((type) => type.trim().startsWith('text/event-stream'));
 
+/** Reconnection delay the shutdown event asks clients for, in ms. */
+export const RECONNECT_RETRY_MS = 1000;
+/** Longest wait for an ended stream's last bytes to leave, on shutdown. */
+const FLUSH_TIMEOUT_MS = 2000;
+
+/** Open SSE responses per app; each ends itself, on shutdown with the resumable `reconnect` event. */
+const openStreams = new WeakMap<object, Set<(restart: boolean) => Promise<void>>>();
+
+/**
+ * End every SSE response of `app` (on shutdown) with a `reconnect` event
+ * whose `id` is the last event the client got, so it resumes exactly there
+ * (on any node) with `Last-Event-ID`. Resolves once those bytes are out.
+ */
+export async function endOpenStreams(app: object): Promise<void> {
+  await Promise.all([...(openStreams.get(app) ?? [])].map((end) => end(true)));
+}
+
 /**
  * An open SSE response: writes only while the client is there, keeps
  * proxies awake with heartbeats, and tells `signal` when the client leaves.
+ * `after` is where the client resumed from; an `endless` stream (a follower)
+ * is not waited for by a stopping app.
  */
-const openStreams = new WeakMap<object, Set<() => void>>();
-
-/** End every SSE response of `app` (on shutdown): clients resume elsewhere with Last-Event-ID. */
-export function endOpenStreams(app: object): void {
-  for (const end of openStreams.get(app) ?? []) end();
-}
-
-export function openEventStream(services: Services, request: FastifyRequest, reply: FastifyReply) {
+export function openEventStream(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: { after?: string | null; endless?: boolean } = {},
+) {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, { ...SSE_HEADERS, 'x-request-id': request.id });
+  // The client learns at once that the stream is open, not at the first event or heartbeat.
+  raw.flushHeaders();
+  if (options.endless) markEndless(request);
   const left = new AbortController();
   const write = (chunk: string) => {
     if (!raw.destroyed && !raw.writableEnded) raw.write(chunk);
@@ -37,10 +58,35 @@ export function openEventStream(services: Services, request: FastifyRequest, rep
     streams = new Set();
     openStreams.set(request.server, streams);
   }
-  const end = () => {
+  let lastId = options.after ?? null;
+  const conversationId = (request.params as { id?: string }).id;
+  const end = (restart: boolean): Promise<void> => {
     streams.delete(end);
     left.abort();
-    if (!raw.writableEnded) raw.end();
+    if (raw.destroyed || raw.writableEnded) return Promise.resolve();
+    if (restart) {
+      write(
+        formatEvent({
+          ...(lastId === null ? {} : { id: lastId }),
+          event: 'reconnect',
+          retry: RECONNECT_RETRY_MS,
+          data: JSON.stringify({
+            reason: 'server_restarting',
+            lastEventId: lastId,
+            ...(conversationId === undefined ? {} : { resume: `/v1/conversations/${conversationId}/events` }),
+          }),
+        }),
+      );
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, FLUSH_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      raw.once('close', done);
+      raw.end(done);
+    });
   };
   streams.add(end);
   raw.on('close', () => {
@@ -52,12 +98,13 @@ export function openEventStream(services: Services, request: FastifyRequest, rep
     comment: (text: string) => write(formatComment(text)),
     event(event: StoredEvent) {
       write(formatEvent(event));
+      lastId = event.id;
       heartbeat.touch();
     },
     end() {
       heartbeat.stop();
       services.metrics.activeStreams.dec();
-      end();
+      void end(false);
     },
   };
 }
@@ -80,7 +127,7 @@ export async function streamReply(
   const subscription = services.events.subscribe(principal.tenantId, id as ConversationId, eventId, {
     signal: stream.signal,
   });
-  services.replies
+  const replying = services.replies
     .respond(principal, id, turn, {
       priority: options.priority,
       onQueued: (position) => stream.comment(`queued: position ${position}`),
@@ -88,6 +135,8 @@ export async function streamReply(
     .catch(() => {
       // Already in the event log as `event: error`, which this stream forwards.
     });
+  // The reply goes on if the client leaves; a stopping server lets it finish (within its grace period).
+  trackBackground(request, replying);
   try {
     for await (const event of subscription) {
       // Turn events (the stored reply among them) are for /events followers; this stream ends with `done`.

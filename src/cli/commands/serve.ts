@@ -10,7 +10,13 @@ settings table). Migrations run at start. On first start without
 CONTINUUM_ADMIN_TOKEN, an operator token is generated, stored in
 <data dir>/admin-token (mode 0600) and printed once.
 
-Stops cleanly on SIGINT or SIGTERM.`;
+Stops gracefully on SIGTERM or SIGINT: takes no new connections and answers
+new requests 503, lets in-flight requests and replies finish for up to
+CONTINUUM_SHUTDOWN_GRACE seconds, ends SSE streams with a resumable
+"reconnect" event, then exits 0. A second signal stops at once (exit 1).`;
+
+/** How long a stopped server may linger on handles nobody closed (an SDK's keep-alive socket) before it exits anyway. */
+const EXIT_DEADLINE_MS = 1000;
 
 export async function serve(args: string[], io: CliIo): Promise<number> {
   if (args.length > 0)
@@ -27,15 +33,21 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   const { app } = await buildApp(config, { store, keyProvider, adminToken: admin.token });
   const url = await app.listen({ host: config.host, port: config.port });
   app.log.info({ url, store: store.kind }, 'continuum listening');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      app.log.info({ signal }, 'continuum stopping');
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
+  app.log.info({ signal, graceSeconds: config.shutdownGrace }, 'continuum stopping');
+  const now = (second: NodeJS.Signals) => {
+    app.log.warn({ signal: second }, 'continuum stopping at once: a second signal');
+    process.exit(1);
+  };
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  // app.close() drains (see buildApp): 503 for new requests, in-flight work finishes, SSE streams end resumably.
   await app.close();
   await store.close();
+  app.log.info({ signal }, 'continuum stopped');
+  setTimeout(() => process.exit(0), EXIT_DEADLINE_MS).unref();
   return 0;
 }
