@@ -11,6 +11,7 @@ import type { EventBus } from '../sync/event-bus.ts';
 import { appendAudit, requestHash } from './append-audit.ts';
 import { ChainVerifier } from './chain-verifier.ts';
 import { ConversationFields } from './conversation-views.ts';
+import type { ParticipantAccess } from './participant-access.ts';
 import { conversationId, randomClientKey } from './session-id.ts';
 import type { SessionRegistry } from './session-pool.ts';
 import { genesisHash, turnHash } from './turn-hash.ts';
@@ -30,6 +31,8 @@ export interface ConversationServiceOptions {
   onAppended?: (conversation: ConversationRecord, turn: TurnView) => Promise<string | undefined>;
   /** Most missed turns a 409 carries. */
   missedLimit?: number;
+  /** Subjects other than the owner who may read and append (collaborative conversations). */
+  participants?: ParticipantAccess;
 }
 
 export interface CreateConversationInput {
@@ -50,8 +53,8 @@ const CONVERSATION_ID = /^cnv_[a-z2-7]{32}$/;
 
 /**
  * The turn engine: conversations and strictly ordered turns (ADR-002,
- * ADR-003). Owns access rules (a subject sees only its own conversations, an
- * admin token its whole tenant), the session pool, sealing, chain checks and
+ * ADR-003). Owns access rules (a subject sees its own conversations and those
+ * it takes part in, an admin token its whole tenant), the session pool, sealing, chain checks and
  * the audit events of every read and write (ADR-007).
  */
 export class ConversationService {
@@ -186,6 +189,11 @@ export class ConversationService {
     id: string,
     input: AppendTurnInput,
   ): Promise<{ replayed: boolean; turn: TurnView; currentTurn: number; eventId?: string }> {
+    // Every transport arrives here. A lone surrogate would be stored and acknowledged, then fail its own
+    // hash on every later read (the text is hashed as UTF-8): refuse it before anything is written.
+    if (!input.content.isWellFormed()) {
+      throw new AppError('invalid_request', 'The turn content is not well-formed Unicode text (a lone surrogate)');
+    }
     const { store, cipher } = this.#o;
     const tenantId = principal.tenantId;
     const conversation = await this.open(principal, id, 'turn.append');
@@ -360,7 +368,7 @@ export class ConversationService {
     if (!CONVERSATION_ID.test(id)) throw new AppError('not_found', 'No such conversation');
     const conversation = await this.#o.store.getConversation(principal.tenantId, asConversationId(id));
     // Another subject's conversation answers exactly like a missing one (ADR-009), and the attempt is audited.
-    if (!conversation || (principal.scope !== 'admin' && conversation.subject !== principal.subject)) {
+    if (!conversation || !(await this.#mayAccess(principal, conversation))) {
       await this.#o.audit.record(principal.tenantId, [
         conversationEvent(action, subjectActor(principal), id, 'denied'),
       ]);
@@ -368,6 +376,12 @@ export class ConversationService {
     }
     await this.#o.cipher.ensureLoaded(principal.tenantId);
     return conversation;
+  }
+
+  /** The owner, a participant, or an admin token of the tenant. */
+  async #mayAccess(principal: Principal, conversation: ConversationRecord): Promise<boolean> {
+    if (principal.scope === 'admin' || conversation.subject === principal.subject) return true;
+    return (await this.#o.participants?.allows(principal.tenantId, conversation.id, principal.subject)) === true;
   }
 
   #iso(): string {

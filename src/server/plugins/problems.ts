@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CODES, type ErrorCode } from '../../errors/index.ts';
 
@@ -75,6 +77,56 @@ export function sendProblem(error: AppError, request: FastifyRequest, reply: Fas
   }
   if (error.code === 'insufficient_scope') reply.header('www-authenticate', 'Bearer error="insufficient_scope"');
   return reply.status(error.status).type('application/problem+json').send(problemOf(error, request));
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised while routing, before a
+ * route or the error handler exists (a path with a malformed percent-encoding,
+ * a path parameter over the router's length limit), answered as problems too.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const appError =
+    error.code === 'FST_ERR_BAD_URL'
+      ? new AppError('invalid_request', 'The path is not valid percent-encoded UTF-8', { cause: error })
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new AppError('invalid_request', 'A path segment is too long', { cause: error })
+        : toAppError(error);
+  if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+  // An upgrade request's socket is no longer Node's to close, and no route's hooks ran to close it: left open,
+  // it would keep the server from ever finishing a stop.
+  if (request.headers.upgrade !== undefined) reply.raw.once('finish', () => request.raw.socket.destroy());
+  sendProblem(appError, request, reply);
+}
+
+const CLIENT_ERRORS: Record<string, ErrorCode> = {
+  HPE_HEADER_OVERFLOW: 'headers_too_large',
+  ERR_HTTP_REQUEST_TIMEOUT: 'request_timeout',
+};
+
+/**
+ * Fastify's `clientErrorHandler` option: a request Node's HTTP parser refused
+ * (bytes that are not HTTP, a CR or LF inside a header, headers over the
+ * size limit, headers that never finished) gets a problem document written
+ * straight to the socket, which then closes.
+ */
+export function handleClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const code = CLIENT_ERRORS[error.code ?? ''] ?? 'invalid_request';
+    const { status, title } = ERROR_CODES[code];
+    const body = JSON.stringify({
+      type: problemType(code),
+      title,
+      status,
+      detail: code === 'invalid_request' ? 'The request is not valid HTTP' : title,
+      code,
+    });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? title}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 export function registerProblemHandlers(app: FastifyInstance): void {

@@ -19,7 +19,8 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
       config: { audit: ['conversation.create'] },
       onRequest: user,
       preValidation: async (request) => {
-        request.body ??= {};
+        // No body at all is an empty create; a JSON `null` is a body, and not an object.
+        if (request.body === undefined) request.body = {};
       },
       schema: {
         tags: ['conversations'],
