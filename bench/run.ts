@@ -2,10 +2,10 @@
  * `npm run bench`: state load, append throughput, what encryption and audit
  * cost, context load, concurrent SSE replies, the time added to the first
  * delta, the same state-load and append figures on every store and the
- * token requests the client SDK saves, printed as tables, written to bench/results/<name>.json and (full
+ * token requests the client SDK saves and WebSocket sync latency, printed as tables, written to bench/results/<name>.json and (full
  * runs) bench/README.md.
  *
- *   npm run bench [-- --quick] [--only state-load|throughput|compliance|context|sse|stores|tokens] [--name N] [--cpu-prof | --no-cpu-prof] [--readme]
+ *   npm run bench [-- --quick] [--only state-load|throughput|compliance|context|sse|stores|tokens|sync] [--name N] [--cpu-prof | --no-cpu-prof] [--readme]
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { type BenchResults, consoleReport, readme } from './lib/report.ts';
 import { runSseLoad } from './sse-load.ts';
 import { buildConversations, runStateLoad } from './state-load.ts';
 import { runStoreComparison } from './store-compare.ts';
+import { runSyncLatency } from './sync-latency.ts';
 import { runTokenSavings } from './token-savings.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -31,7 +32,7 @@ const TARGETS = {
   contextLoadRatio: 1.25,
   firstDeltaAddedP99Ms: 5,
 };
-const PARTS = ['state-load', 'throughput', 'compliance', 'context', 'sse', 'stores', 'tokens'] as const;
+const PARTS = ['state-load', 'throughput', 'compliance', 'context', 'sse', 'stores', 'tokens', 'sync'] as const;
 
 // The full run is meant to stay under about 8 minutes on the 2-core machine in the README.
 const PARAMS = {
@@ -59,6 +60,7 @@ const PARAMS = {
     context: { sizes: [100, 10_000], coldRuns: 3, warmupIterations: 50, rounds: 5, iterationsPerRound: 200 },
     sse: { replies: 1000, streamsPerTenant: 5, wordDelayMs: 400, warmupReplies: 0, deadlineSeconds: 150 },
     tokens: { refreshes: 10_000, callers: 5 },
+    sync: { sockets: 1000, conversations: 100, events: 500, intervalMs: 5 },
     stores: {
       turns: 1000,
       concurrentConversations: 10,
@@ -95,6 +97,7 @@ const PARAMS = {
     context: { sizes: [100, 1000], coldRuns: 2, warmupIterations: 20, rounds: 3, iterationsPerRound: 100 },
     sse: { replies: 200, streamsPerTenant: 5, wordDelayMs: 100, warmupReplies: 0, deadlineSeconds: 60 },
     tokens: { refreshes: 1000, callers: 5 },
+    sync: { sockets: 200, conversations: 20, events: 100, intervalMs: 5 },
     stores: {
       turns: 200,
       concurrentConversations: 10,
@@ -208,6 +211,16 @@ if (runs('stores')) {
   results.stores = await runStoreComparison({ ...params.stores, text: turns, log });
 }
 
+if (runs('sync')) {
+  log('WebSocket sync, publish to receive:');
+  results.sync = await runSyncLatency({
+    ...params.sync,
+    redisUrl: process.env.CONTINUUM_TEST_REDIS_URL || 'redis://127.0.0.1:6379',
+    databaseUrl: process.env.CONTINUUM_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
+    log,
+  });
+}
+
 if (runs('tokens')) {
   log('token requests saved by the client SDK:');
   results.tokens = (await runTokenSavings({ ...params.tokens, log })).figures;
@@ -237,6 +250,7 @@ const complete = [
   results.firstDelta,
   results.stores,
   results.tokens,
+  results.sync,
 ].every((part) => part !== undefined);
 if ((mode === 'full' && complete) || values.readme) {
   writeFileSync(path.join(ROOT, 'bench/README.md'), readme(results, resultFile));

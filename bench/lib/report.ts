@@ -5,6 +5,7 @@ import type { FirstDeltaFigures } from '../first-delta.ts';
 import type { SseLoadFigures } from '../sse-load.ts';
 import type { StateLoadFigures } from '../state-load.ts';
 import type { StoreFigures } from '../store-compare.ts';
+import { type SyncLatencyFigures, syncLatencyTable } from '../sync-latency.ts';
 import { type TokenSavingsFigures, report as tokenSavingsReport } from '../token-savings.ts';
 import { complianceRoundsTable, complianceSection, complianceTable, complianceVerdict } from './compliance-report.ts';
 import { contextLoadSection, contextLoadTable, contextLoadVerdict, contextRoundsTable } from './context-report.ts';
@@ -49,6 +50,7 @@ export interface BenchResults {
   firstDelta?: FirstDeltaFigures;
   stores?: StoreFigures[];
   tokens?: TokenSavingsFigures;
+  sync?: SyncLatencyFigures;
 }
 
 export function stateLoadTable(figures: StateLoadFigures[]): string {
@@ -232,6 +234,7 @@ export function consoleReport(results: BenchResults): string {
   if (results.firstDelta) parts.push('\nTime added to the first delta (ms)\n', firstDeltaTable(results.firstDelta));
   if (results.stores) parts.push('\nThe same figures on each store\n', storesTable(results.stores));
   if (results.tokens) parts.push('\nToken requests saved by the client SDK\n', tokenSavingsReport(results.tokens));
+  if (results.sync) parts.push('\nWebSocket sync: publish to receive (ms)\n', syncLatencyTable(results.sync));
   if (results.profile)
     parts.push(
       '\nWhere an append spends its time\n',
@@ -320,6 +323,16 @@ export function readme(results: BenchResults, resultFile: string): string {
   if (results.tokens) {
     out.push('', '## Token requests saved by the client SDK', '', tokenSavingsReport(results.tokens));
   }
+  if (results.sync) {
+    out.push(
+      '',
+      '## WebSocket sync: publish to receive',
+      '',
+      'Each node runs in a worker thread of its own, the clients in another; a publisher appends turns and every subscribed socket of the conversation times the frame from the append to its arrival (`bench/sync-latency.ts`). One node; then two nodes on Redis and the local PostgreSQL, the publisher on one and the sockets split over both. Target: p99 under 10 ms on loopback.',
+      '',
+      syncLatencyTable(results.sync),
+    );
+  }
   out.push(
     '',
     '## Data',
@@ -333,7 +346,7 @@ export function readme(results: BenchResults, resultFile: string): string {
     '```sh',
     `npm run bench            # full run (~${results.mode === 'full' ? Math.ceil(results.wallSeconds / 60) : 5} min here): writes bench/results/full.json and this README`,
     'npm run bench:quick      # smaller sizes, one round: bench/results/quick.json, README untouched',
-    'npm run bench -- --only state-load      # or --only throughput, compliance, context, sse, stores, tokens',
+    'npm run bench -- --only state-load      # or --only throughput, compliance, context, sse, stores, tokens, sync',
     'npm run bench -- --cpu-prof             # always profile an appends run (default: only when the ratio misses its target)',
     'npm run bench -- --no-cpu-prof --name my-run',
     '```',

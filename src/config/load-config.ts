@@ -1,3 +1,4 @@
+import { type FlagSeed, flagsSetting } from '../flags/flag-input.ts';
 import { ConfigError, host, identifier, integer, number, oneOf, type SettingSpec, text, url } from './schema.ts';
 
 export const STORES = ['sqlite', 'postgres', 'dynamodb'] as const;
@@ -5,6 +6,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const KEY_PROVIDERS = ['local', 'kms'] as const;
 export const MODELS = ['local', 'anthropic', 'bedrock', 'openai'] as const;
 export const SQLITE_SYNC_MODES = ['normal', 'full'] as const;
+export const METRICS_MODES = ['prometheus', 'emf', 'both'] as const;
 
 const spec = <T>(env: string, def: T | undefined, description: string, parse: (raw: string) => T): SettingSpec<T> => ({
   env,
@@ -153,6 +155,12 @@ export const SETTINGS = {
     5,
     'Seconds of clock skew tolerated when checking `exp`/`nbf`.',
     integer('CONTINUUM_CLOCK_TOLERANCE', 0, 300),
+  ),
+  clockOffset: spec(
+    'CONTINUUM_CLOCK_OFFSET',
+    0,
+    "Seconds added to this node's clock (negative: behind). For fault drills and load tests that skew one node or let simulated days pass (`load/`); leave `0` in production.",
+    integer('CONTINUUM_CLOCK_OFFSET', -315_360_000, 315_360_000),
   ),
   sessionIdleTtl: spec(
     'CONTINUUM_SESSION_IDLE_TTL',
@@ -327,6 +335,48 @@ export const SETTINGS = {
     100,
     '…or until this many milliseconds have passed since the first buffered byte (0: every model delta is sent at once).',
     integer('CONTINUUM_SSE_FLUSH_MS', 0, 10_000),
+  ),
+  syncSendBufferBytes: spec(
+    'CONTINUUM_SYNC_SEND_BUFFER_BYTES',
+    1_048_576,
+    'Bytes a sync WebSocket may have queued for sending; a client that falls this far behind is closed with 4008 and resumes with `after` (docs/SYNC.md).',
+    integer('CONTINUUM_SYNC_SEND_BUFFER_BYTES', 65_536, 67_108_864),
+  ),
+  syncPingInterval: spec(
+    'CONTINUUM_SYNC_PING_INTERVAL',
+    30,
+    'Seconds between pings on each sync WebSocket; a connection that has not answered the previous ping is dropped.',
+    integer('CONTINUUM_SYNC_PING_INTERVAL', 1, 3600),
+  ),
+  shutdownGrace: spec(
+    'CONTINUUM_SHUTDOWN_GRACE',
+    10,
+    'Seconds a stopping server (SIGTERM) lets in-flight requests and replies finish before it ends SSE streams with a resumable `reconnect` event and exits.',
+    integer('CONTINUUM_SHUTDOWN_GRACE', 0, 3600),
+  ),
+  flags: spec<readonly FlagSeed[]>(
+    'CONTINUUM_FLAGS',
+    undefined,
+    'Feature flags to seed, as JSON (`{"sync":false,"retrieval":{"percent":25}}`) or compact (`sync=off,retrieval=25%`); see docs/FLAGS.md. Written to the store at start only for flags it does not have; after that the store (`PUT /v1/admin/flags/{name}`) wins. When unset, every flag is on for every tenant.',
+    flagsSetting('CONTINUUM_FLAGS'),
+  ),
+  metrics: spec(
+    'CONTINUUM_METRICS',
+    'prometheus' as (typeof METRICS_MODES)[number],
+    'Where metrics go: `prometheus` (`GET /metrics`), `emf` (CloudWatch Embedded Metric Format lines on stdout, e.g. on AWS Lambda; `/metrics` answers 404) or `both`. See docs/OPERATIONS.md.',
+    oneOf('CONTINUUM_METRICS', METRICS_MODES),
+  ),
+  metricsInterval: spec(
+    'CONTINUUM_METRICS_INTERVAL',
+    60,
+    'Seconds between two rounds of EMF lines (with `CONTINUUM_METRICS=emf` or `both`); one more round is written when the server stops.',
+    integer('CONTINUUM_METRICS_INTERVAL', 1, 3600),
+  ),
+  alertWebhook: spec<string>(
+    'CONTINUUM_ALERT_WEBHOOK',
+    undefined,
+    'URL that alerts are POSTed to (JSON) when they fire and resolve, retried with backoff. When unset, alerts are only logged and listed at `GET /v1/admin/alerts`.',
+    url('CONTINUUM_ALERT_WEBHOOK', ['http:', 'https:']),
   ),
   logLevel: spec(
     'CONTINUUM_LOG_LEVEL',

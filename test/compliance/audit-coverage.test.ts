@@ -1,4 +1,6 @@
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { TenantId } from '../../src/core/types.ts';
 import { ADMIN_TOKEN, buildTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -32,6 +34,8 @@ type Call = (ctx: Context) => {
   body?: unknown;
   /** An endless SSE stream: called over a real socket and left once its headers arrive. */
   stream?: boolean;
+  /** A WebSocket sync route: connected, authenticated with `token`, subscribed, then left. */
+  socket?: boolean;
 };
 
 /** How to call each route successfully. */
@@ -50,6 +54,14 @@ const CALLS: Record<string, Call> = {
     method: 'POST',
     url: '/v1/admin/signing-keys/rotate',
     token: ADMIN_TOKEN,
+  }),
+  'get /v1/admin/flags': () => ({ method: 'GET', url: '/v1/admin/flags', token: ADMIN_TOKEN }),
+  'get /v1/admin/alerts': () => ({ method: 'GET', url: '/v1/admin/alerts', token: ADMIN_TOKEN }),
+  'put /v1/admin/flags/{name}': () => ({
+    method: 'PUT',
+    url: '/v1/admin/flags/retrieval',
+    token: ADMIN_TOKEN,
+    body: { enabled: true },
   }),
   'post /v1/auth/token': (c) => ({
     method: 'POST',
@@ -107,6 +119,29 @@ const CALLS: Record<string, Call> = {
     token: c.token,
     stream: true,
   }),
+  'get /v1/conversations/{id}/sync': (c) => ({
+    method: 'GET',
+    url: `/v1/conversations/${c.conversationId}/sync`,
+    token: c.token,
+    socket: true,
+  }),
+  'get /v1/conversations/{id}/participants': (c) => ({
+    method: 'GET',
+    url: `/v1/conversations/${c.conversationId}/participants`,
+    token: c.token,
+  }),
+  'post /v1/conversations/{id}/participants': (c) => ({
+    method: 'POST',
+    url: `/v1/conversations/${c.conversationId}/participants`,
+    token: c.token,
+    body: { subject: 'clinician-9' },
+  }),
+  // Runs after the POST above (routes are called in registration order), which made clinician-9 a participant.
+  'delete /v1/conversations/{id}/participants/{subject}': (c) => ({
+    method: 'DELETE',
+    url: `/v1/conversations/${c.conversationId}/participants/clinician-9`,
+    token: c.token,
+  }),
   'get /v1/audit/events': (c) => ({ method: 'GET', url: '/v1/audit/events', token: c.adminToken }),
   'get /v1/audit/verify': (c) => ({ method: 'GET', url: '/v1/audit/verify', token: c.adminToken }),
   'get /v1/audit/report': (c) => ({ method: 'GET', url: '/v1/audit/report', token: c.adminToken }),
@@ -114,11 +149,40 @@ const CALLS: Record<string, Call> = {
 
 /** Open an SSE route over a real socket, return its status once the headers arrive, and leave. */
 async function openStream(t: TestApp, url: string, token: string): Promise<number> {
-  const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = await listening(t);
   const leave = new AbortController();
   const res = await fetch(`${address}${url}`, { headers: { authorization: `Bearer ${token}` }, signal: leave.signal });
   leave.abort();
   return res.status;
+}
+
+/** The app's address, listening on a free port first if it is not yet. */
+async function listening(t: TestApp): Promise<string> {
+  if (!t.app.server.listening) return t.app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+}
+
+/** Connect to a sync route, authenticate, subscribe, and leave once subscribed; returns the last frame's type. */
+async function openSocket(t: TestApp, url: string, token: string): Promise<string> {
+  const socket = new WebSocket(`${(await listening(t)).replace(/^http/, 'ws')}${url}`);
+  try {
+    const frames = new Promise<string>((resolve, reject) => {
+      socket.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as { type: string };
+        if (frame.type === 'ready') socket.send(JSON.stringify({ type: 'subscribe' }));
+        else resolve(frame.type);
+      });
+      socket.once('close', (code) => reject(new Error(`closed with ${code}`)));
+    });
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    socket.send(JSON.stringify({ type: 'auth', token }));
+    return await frames;
+  } finally {
+    socket.terminate();
+  }
 }
 
 async function auditHeads(t: TestApp): Promise<Map<TenantId, number>> {
@@ -168,6 +232,8 @@ describe('every route writes exactly the audit events it declares', () => {
     for (const [key, op] of operations) {
       if (key.startsWith('get /healthz') || key.startsWith('get /readyz') || key.startsWith('get /metrics')) continue;
       if (key === 'get /.well-known/jwks.json') continue;
+      if (key === 'get /v1/admin/flags') continue; // operator configuration, no tenant data
+      if (key === 'get /v1/admin/alerts') continue; // operational state (rule ids, counts), no tenant data
       expect(op['x-audit']!.length, `${key} writes no audit event`).toBeGreaterThan(0);
     }
   });
@@ -192,6 +258,8 @@ describe('every route writes exactly the audit events it declares', () => {
       const before = await auditHeads(t);
       if (call.stream) {
         expect(await openStream(t, call.url, call.token!), key).toBe(200);
+      } else if (call.socket) {
+        expect(await openSocket(t, call.url, call.token!), key).toBe('subscribed');
       } else {
         const res = await t.request(call);
         expect(res.statusCode, `${key}: ${res.body}`).toBeLessThan(300);

@@ -68,6 +68,48 @@ describe.skipIf(!databaseUrl || !sharedRedis)('three nodes on one PostgreSQL and
     expect(reused.body.code).toBe('refresh_reused');
   });
 
+  it('a follower of GET …/events on one node sees, live, the turns appended on another', async () => {
+    const [a, , c] = nodes as [ServerProcess, ServerProcess, ServerProcess];
+    const { token } = await tenantWithToken(a.url, uniqueTenantName('follow'), 'patient-follow');
+    const created = await callJson<Conversation>(a.url, 'POST', '/v1/conversations', { token, body: {} });
+    const id = created.body.id;
+    const leave = new AbortController();
+    const res = await fetch(`${c.url}/v1/conversations/${id}/events`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      signal: leave.signal,
+    });
+    expect(res.status).toBe(200);
+    const seen: number[] = [];
+    const reading = (async () => {
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block.split('\n').find((line) => line.startsWith('data: '));
+          if (block.includes('event: turn') && data) seen.push((JSON.parse(data.slice(6)) as Turn).number);
+          if (seen.length === 3) return;
+        }
+      }
+    })();
+    for (let turn = 0; turn < 3; turn++) {
+      const appended = await callJson(a.url, 'POST', `/v1/conversations/${id}/turns`, {
+        token,
+        body: { role: 'user', content: `turn ${turn + 1} written on node A`, expectedTurn: turn },
+      });
+      expect(appended.status).toBe(201);
+    }
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000));
+    const outcome = await Promise.race([reading.then(() => 'done' as const), timeout]);
+    leave.abort();
+    expect(outcome).toBe('done');
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
   it('300 racing appends spread over the nodes: exactly one winner per turn number, one chain every node agrees on', async () => {
     const { token } = await tenantWithToken(nodes[0]!.url, uniqueTenantName('race'), 'patient-race');
     const created = await callJson<Conversation>(nodes[0]!.url, 'POST', '/v1/conversations', { token, body: {} });
