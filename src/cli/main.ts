@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/index.ts';
 import { audit, auditHelp } from './commands/audit.ts';
+import { doctor, doctorHelp } from './commands/doctor.ts';
 import { dynamodb, dynamodbHelp } from './commands/dynamodb.ts';
 import { exportCommand, exportHelp } from './commands/export.ts';
 import { importCommand, importHelp } from './commands/import.ts';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) 
   export: { help: exportHelp, run: exportCommand },
   import: { help: importHelp, run: importCommand },
   dynamodb: { help: dynamodbHelp, run: dynamodb },
+  doctor: { help: doctorHelp, run: doctor },
 };
 
 export const mainHelp = `continuum <command> [options]
@@ -31,6 +33,7 @@ Commands:
   export     write tenants (or all) to an NDJSON file, to move or back them up
   import     read an export file into this store
   dynamodb   create the DynamoDB table (CONTINUUM_STORE=dynamodb)
+  doctor     check a live deployment: tokens, persistence, continuity, streaming
 
 Run "continuum <command> --help" for a command's options. Settings come from
 CONTINUUM_* environment variables (see the README).
