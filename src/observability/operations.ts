@@ -137,6 +137,11 @@ export class Operations {
     this.alerts.stateCorrupt();
   }
 
+  /** The intent router flagged a user turn as an emergency (the reply service escalated it). */
+  readonly escalated = (): void => {
+    this.alerts.escalated();
+  };
+
   /** The store answered a refresh-token rotation. */
   readonly refreshed = (outcome: RotateOutcome['kind']): void => {
     if (outcome === 'reused') this.alerts.refreshReused();

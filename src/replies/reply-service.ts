@@ -23,6 +23,8 @@ export interface ReplyServiceOptions {
   maxReplyTokens: number;
   /** How long a request may wait in the tenant's queue before `streams_busy`. */
   maxWaitMs: number;
+  /** Called for every user turn escalated as an emergency (raises the `emergency_escalation` alert). */
+  onEscalation?: (intent: string) => void;
   /** Delta coalescing (ADR-005): flush at this many bytes or this long after the first buffered byte. */
   coalesce?: { maxBytes: number; maxDelayMs: number };
   onError?: (error: unknown) => void;
@@ -73,6 +75,7 @@ export class ReplyService {
       const handling = handlingFor(intent.intent);
       if (handling.escalate) {
         this.#o.metrics?.escalations.inc({ intent: intent.intent });
+        this.#o.onEscalation?.(intent.intent);
         await this.#o.events.append(tenantId, conversationId, {
           turn: userTurn.number,
           event: 'escalation',

@@ -317,6 +317,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
       maxReplyTokens: config.modelMaxTokens,
       maxWaitMs: config.streamMaxWait * 1000,
       coalesce: { maxBytes: config.sseFlushBytes, maxDelayMs: config.sseFlushMs },
+      onEscalation: operations.escalated,
       onError: (error) => appLog?.error({ err: error }, 'reply stream failure'),
     }),
     sessions,

@@ -23,7 +23,7 @@ function requests(e: ReturnType<typeof engine>, n: number, latencySeconds: numbe
 }
 
 describe('alert rules fire and resolve over sliding windows of the injected clock', () => {
-  it('has a stable id and severity for each of the seven rules', () => {
+  it('has a stable id and severity for each of the eight rules', () => {
     expect(ALERT_RULES.map((rule) => [rule.id, rule.severity])).toEqual([
       ['store_down', 'critical'],
       ['state_corrupt', 'critical'],
@@ -31,6 +31,7 @@ describe('alert rules fire and resolve over sliding windows of the injected cloc
       ['error_rate', 'critical'],
       ['latency_p99', 'warning'],
       ['refresh_token_reuse', 'warning'],
+      ['emergency_escalation', 'critical'],
       ['bus_down', 'warning'],
     ]);
   });
@@ -100,6 +101,7 @@ describe('alert rules fire and resolve over sliding windows of the injected cloc
     ['jwt_signing_failure', (e) => e.alerts.signingFailed(), 5 * MIN],
     ['state_corrupt', (e) => e.alerts.stateCorrupt(), 15 * MIN],
     ['refresh_token_reuse', (e) => e.alerts.refreshReused(), 15 * MIN],
+    ['emergency_escalation', (e) => e.alerts.escalated(), 15 * MIN],
   ];
   for (const [id, signal, windowMs] of eventRules) {
     it(`${id}: fires at the first occurrence, resolves ${windowMs / MIN} min after the last`, () => {

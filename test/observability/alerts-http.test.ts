@@ -104,6 +104,39 @@ describe('GET /v1/admin/alerts: real failures raise alerts that are listed, logg
     expect(logLines(logs).some((line) => line.msg === 'alert resolved')).toBe(true);
   });
 
+  it('a user turn the intent router flags as an emergency fires emergency_escalation', async () => {
+    t = await buildTestApp({ config: { localWordDelayMs: 0 } });
+    const { apiKey } = await t.createTenant();
+    const token = (await t.token(apiKey, 'patient-1')).access_token;
+    const id = (await t.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id;
+    const calm = await t.request({
+      method: 'POST',
+      url: `/v1/conversations/${id}/turns`,
+      token,
+      body: { role: 'user', content: 'Can I move my appointment to Friday?', expectedTurn: 0, respond: true },
+    });
+    expect(calm.statusCode, calm.body).toBe(201);
+    expect((await alerts(t)).firing).toEqual([]);
+    const urgent = await t.request({
+      method: 'POST',
+      url: `/v1/conversations/${id}/turns`,
+      token,
+      body: {
+        role: 'user',
+        content: 'I have crushing chest pain spreading to my left arm and I can hardly breathe.',
+        expectedTurn: 2,
+        respond: true,
+      },
+    });
+    expect(urgent.statusCode, urgent.body).toBe(201);
+    const list = await alerts(t);
+    expect(list.firing.map((a) => [a.id, a.severity])).toEqual([['emergency_escalation', 'critical']]);
+    t.clock.advance(15 * MIN + 1);
+    const later = await alerts(t);
+    expect(later.firing).toEqual([]);
+    expect(later.resolved.map((a) => a.id)).toEqual(['emergency_escalation']);
+  });
+
   it('a corrupted turn answered state_corrupt fires state_corrupt and counts the append as having lost its context', async () => {
     t = await buildTestApp();
     const { apiKey } = await t.createTenant();

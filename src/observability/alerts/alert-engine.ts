@@ -64,6 +64,7 @@ export class AlertEngine {
   readonly #signing: EventWindow;
   readonly #corruptions: EventWindow;
   readonly #reuses: EventWindow;
+  readonly #escalations: EventWindow;
   readonly #components: Partial<Record<Component, { ok: boolean; detail?: string }>> = {};
   readonly #firing = new Map<AlertId, Alert>();
   readonly #resolved: Alert[] = [];
@@ -79,10 +80,16 @@ export class AlertEngine {
       bucketMs: Math.max(1000, Math.floor(this.#t.requestWindowMs / 30)),
       slowSeconds: this.#t.latencySeconds,
     });
-    const keepMs = Math.max(this.#t.signingWindowMs, this.#t.corruptionWindowMs, this.#t.reuseWindowMs);
+    const keepMs = Math.max(
+      this.#t.signingWindowMs,
+      this.#t.corruptionWindowMs,
+      this.#t.reuseWindowMs,
+      this.#t.escalationWindowMs,
+    );
     this.#signing = new EventWindow({ keepMs });
     this.#corruptions = new EventWindow({ keepMs });
     this.#reuses = new EventWindow({ keepMs });
+    this.#escalations = new EventWindow({ keepMs });
     this.#historyMs = options.historyMs ?? 24 * 3_600_000;
     this.#historyLimit = options.historyLimit ?? 100;
     this.#onChange = options.onChange;
@@ -116,6 +123,12 @@ export class AlertEngine {
     return this.evaluate();
   }
 
+  /** A user turn was flagged as an emergency by the intent router. */
+  escalated(): AlertChange[] {
+    this.#escalations.record(this.#clock.now());
+    return this.evaluate();
+  }
+
   /** A readiness result of the store or the bus. Evaluates only when the component's state changed. */
   component(name: Component, ok: boolean, detail?: string): AlertChange[] {
     const previous = this.#components[name];
@@ -132,6 +145,7 @@ export class AlertEngine {
       signingFailures: this.#signing.count(now, this.#t.signingWindowMs),
       corruptions: this.#corruptions.count(now, this.#t.corruptionWindowMs),
       reuses: this.#reuses.count(now, this.#t.reuseWindowMs),
+      escalations: this.#escalations.count(now, this.#t.escalationWindowMs),
       components: this.#components,
     };
     const changes: AlertChange[] = [];

@@ -7,6 +7,7 @@ export type AlertId =
   | 'jwt_signing_failure'
   | 'state_corrupt'
   | 'refresh_token_reuse'
+  | 'emergency_escalation'
   | 'bus_down'
   | 'store_down';
 
@@ -30,6 +31,8 @@ export interface AlertThresholds {
   corruptionWindowMs: number;
   /** `refresh_token_reuse` fires while a reuse was seen within this window. */
   reuseWindowMs: number;
+  /** `emergency_escalation` fires while a user turn was flagged as an emergency within this window. */
+  escalationWindowMs: number;
 }
 
 export const DEFAULT_THRESHOLDS: AlertThresholds = {
@@ -41,6 +44,7 @@ export const DEFAULT_THRESHOLDS: AlertThresholds = {
   signingWindowMs: 5 * 60_000,
   corruptionWindowMs: 15 * 60_000,
   reuseWindowMs: 15 * 60_000,
+  escalationWindowMs: 15 * 60_000,
 };
 
 /** What the rules read, as of one evaluation. */
@@ -50,6 +54,7 @@ export interface AlertSignals {
   signingFailures: number;
   corruptions: number;
   reuses: number;
+  escalations: number;
   /** Latest readiness of the store and the bus; `undefined` until first checked. */
   components: Partial<Record<'store' | 'bus', { ok: boolean; detail?: string }>>;
 }
@@ -128,6 +133,16 @@ export const ALERT_RULES: readonly AlertRule[] = [
     check: ({ reuses }, t) => ({
       firing: reuses > 0,
       detail: `${reuses} reuse(s) in the last ${minutes(t.reuseWindowMs)}`,
+    }),
+  },
+  {
+    id: 'emergency_escalation',
+    severity: 'critical',
+    summary:
+      'A user turn was flagged as an emergency (chest pain, stroke signs, suicidal ideation, ...): a person should look at it now',
+    check: ({ escalations }, t) => ({
+      firing: escalations > 0,
+      detail: `${escalations} emergency turn(s) in the last ${minutes(t.escalationWindowMs)}`,
     }),
   },
   {
