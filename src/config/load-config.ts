@@ -177,7 +177,7 @@ export const SETTINGS = {
   maxStreamsPerTenant: spec(
     'CONTINUUM_MAX_STREAMS_PER_TENANT',
     5,
-    'Concurrent model reply streams per tenant.',
+    'Concurrent model reply streams per tenant (across all nodes when `CONTINUUM_REDIS_URL` is set); more wait in a priority queue (high, normal, low, with aging).',
     integer('CONTINUUM_MAX_STREAMS_PER_TENANT', 1, 10_000),
   ),
   rateLimitPerTenant: spec(

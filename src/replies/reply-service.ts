@@ -9,7 +9,7 @@ import { ModelError, type ModelMessage, type ModelProvider } from '../models/por
 import type { Metrics } from '../observability/metrics.ts';
 import { createCoalescer } from '../streaming/coalescer.ts';
 import type { EventLog } from '../streaming/replay-buffer.ts';
-import type { MultiStreamManager, StreamPriority } from '../streaming/scheduler.ts';
+import type { StreamPriority, StreamScheduler } from '../streaming/scheduler.ts';
 
 export interface ReplyServiceOptions {
   conversations: ConversationService;
@@ -17,7 +17,8 @@ export interface ReplyServiceOptions {
   model: ModelProvider;
   intents: IntentRouter;
   events: EventLog;
-  streams: MultiStreamManager;
+  /** The stream scheduler: this node's, or the cluster-wide one on top of it when Redis is configured. */
+  streams: StreamScheduler;
   metrics?: Metrics;
   /** Upper bound on reply tokens. */
   maxReplyTokens: number;

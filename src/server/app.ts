@@ -138,6 +138,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
           ratePerSubject: config.rateLimitPerSubject,
           maxSessionsPerTenant: config.maxSessionsPerTenant,
           sessionIdleTtlMs: config.sessionIdleTtl * 1000,
+          maxStreamsPerTenant: config.maxStreamsPerTenant,
+          streamMaxWaitMs: config.streamMaxWait * 1000,
           onFallback: ({ operation }) => metrics.sharedStateFallbacks.inc({ operation }),
           onError: (error) => appLog?.warn({ err: error }, 'Redis unreachable: limits are node-local until it returns'),
         });
@@ -283,6 +285,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     systemPrompt: SYSTEM_PROMPT,
     metrics,
   });
+  // This node's scheduler orders its own waiters by priority; with Redis, the tenant's limit also holds across nodes.
+  const localStreams = new MeteredStreamManager({
+    metrics,
+    maxConcurrentPerTenant: config.maxStreamsPerTenant,
+    maxWaitMs: config.streamMaxWait * 1000,
+    clock,
+  });
   const services: Services = {
     config,
     clock,
@@ -307,12 +316,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
       model,
       intents,
       events,
-      streams: new MeteredStreamManager({
-        metrics,
-        maxConcurrentPerTenant: config.maxStreamsPerTenant,
-        maxWaitMs: config.streamMaxWait * 1000,
-        clock,
-      }),
+      streams: limits === undefined ? localStreams : limits.streams(localStreams),
       metrics,
       maxReplyTokens: config.modelMaxTokens,
       maxWaitMs: config.streamMaxWait * 1000,

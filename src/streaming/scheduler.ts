@@ -53,6 +53,11 @@ export interface AcquireStreamOptions {
 /** Gives a generation slot back. Idempotent; must be called exactly when the generation ends. */
 export type ReleaseStream = () => void;
 
+/** What the reply service needs of a stream scheduler: this node's, or one that also holds the limit across nodes. */
+export interface StreamScheduler {
+  acquire(tenantId: TenantId, priority: StreamPriority, options?: AcquireStreamOptions): Promise<ReleaseStream>;
+}
+
 interface Waiter {
   tenantId: TenantId;
   /** Sort key: rank × agingMs + enqueue time. Two waiters age at the same rate, so keys never need updating. */

@@ -1,7 +1,9 @@
 import type { SessionRegistry } from '../../conversations/session-pool.ts';
 import type { Clock } from '../../core/clock.ts';
+import type { MultiStreamManager, StreamScheduler } from '../../streaming/scheduler.ts';
 import { RedisConnection } from '../../sync/redis-connection.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
+import { ClusterStreams } from './cluster-streams.ts';
 import { type LimitFallback, RedisAttempt } from './fallback.ts';
 import { RedisRateLimiter } from './redis-rate-limiter.ts';
 import { RedisSessionRegistry } from './redis-session-registry.ts';
@@ -21,6 +23,10 @@ export interface RedisLimitsOptions {
   maxSessionsPerTenant: number;
   /** A session stops being active this long after its last request. */
   sessionIdleTtlMs: number;
+  /** Concurrent reply generations per tenant across all nodes (`CONTINUUM_MAX_STREAMS_PER_TENANT`). */
+  maxStreamsPerTenant?: number;
+  /** Longest wait for a generation slot before `streams_busy` (`CONTINUUM_STREAM_MAX_WAIT`). */
+  streamMaxWaitMs?: number;
   /** Longest wait for Redis before a call is decided on this node alone (default 150 ms). */
   commandTimeoutMs?: number;
   /** Told of every call decided on this node alone because Redis did not answer. */
@@ -34,6 +40,8 @@ export interface RedisLimits {
   tenantLimiter: RateLimiter;
   subjectLimiter: RateLimiter;
   sessions: SessionRegistry;
+  /** The tenant's generation limit across nodes, on top of this node's scheduler (its queue orders its waiters). */
+  streams(local: MultiStreamManager): StreamScheduler;
   /** True while the connection is up. */
   readonly healthy: boolean;
   close(): Promise<void>;
@@ -41,8 +49,8 @@ export interface RedisLimits {
 
 /**
  * Limits counted across all nodes: per-tenant and per-subject token
- * buckets and the per-tenant session pool, each decided atomically in
- * Redis. A request is never refused or failed because Redis is down: a
+ * buckets, the per-tenant session pool and reply generation slots, each
+ * decided atomically in Redis. A request is never refused or failed because Redis is down: a
  * call Redis does not answer within `commandTimeoutMs` is decided by this
  * node's own limiter or pool (reported to `onFallback`), and the next call
  * tries Redis again.
@@ -89,6 +97,15 @@ export function createRedisLimits(options: RedisLimitsOptions): RedisLimits {
       maxPerTenant: options.maxSessionsPerTenant,
       idleTtlMs: options.sessionIdleTtlMs,
     }),
+    streams: (local) =>
+      new ClusterStreams({
+        local,
+        attempt,
+        scripts,
+        keyPrefix: `${prefix}streams:`,
+        limit: options.maxStreamsPerTenant ?? 5,
+        maxWaitMs: options.streamMaxWaitMs ?? 30_000,
+      }),
     get healthy() {
       return connection.healthy;
     },

@@ -62,10 +62,42 @@ redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(tonumber(newest[2]) + ttl -
 return 0
 `;
 
+/**
+ * One tenant's generation slots across nodes: KEYS[1] is a sorted set of
+ * lease ids scored by their expiry (Redis's own clock, so nodes' clocks do
+ * not matter); ARGV: lease TTL (ms), limit, lease id. Drops expired leases
+ * (a node that died holding one), then takes a slot if one is free.
+ * Returns 1 when taken, 0 when all are held.
+ */
+const TAKE_SLOT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1
+`;
+
+/** Extends a held lease (KEYS[1], ARGV: TTL ms, lease id); returns 0 if it had already expired and been dropped. */
+const RENEW_SLOT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+local renewed = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + ttl, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ttl)
+return renewed
+`;
+
 /** The limits' Lua scripts bound to one connection (EVALSHA, re-sent as EVAL after a Redis restart). */
 export interface LimitScripts {
   takeToken(key: string, now: number, rate: number, capacity: number, lingerMs: number): Promise<number>;
   touchSession(key: string, now: number, idleTtlMs: number, max: number, id: string): Promise<number>;
+  takeSlot(key: string, ttlMs: number, limit: number, lease: string): Promise<number>;
+  renewSlot(key: string, ttlMs: number, lease: string): Promise<number>;
 }
 
 type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
@@ -74,11 +106,18 @@ type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
 export function limitScripts(client: Redis): LimitScripts {
   client.defineCommand('continuumTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
   client.defineCommand('continuumTouchSession', { numberOfKeys: 1, lua: TOUCH_SESSION });
-  const commands = client as unknown as Record<'continuumTakeToken' | 'continuumTouchSession', ScriptCommand>;
+  client.defineCommand('continuumTakeSlot', { numberOfKeys: 1, lua: TAKE_SLOT });
+  client.defineCommand('continuumRenewSlot', { numberOfKeys: 1, lua: RENEW_SLOT });
+  const commands = client as unknown as Record<
+    'continuumTakeToken' | 'continuumTouchSession' | 'continuumTakeSlot' | 'continuumRenewSlot',
+    ScriptCommand
+  >;
   return {
     takeToken: async (key, now, rate, capacity, lingerMs) =>
       Number(await commands.continuumTakeToken(key, now, rate, capacity, lingerMs)),
     touchSession: async (key, now, idleTtlMs, max, id) =>
       Number(await commands.continuumTouchSession(key, now, idleTtlMs, max, id)),
+    takeSlot: async (key, ttlMs, limit, lease) => Number(await commands.continuumTakeSlot(key, ttlMs, limit, lease)),
+    renewSlot: async (key, ttlMs, lease) => Number(await commands.continuumRenewSlot(key, ttlMs, lease)),
   };
 }
