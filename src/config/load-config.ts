@@ -1,5 +1,16 @@
 import { type FlagSeed, flagsSetting } from '../flags/flag-input.ts';
-import { ConfigError, host, identifier, integer, number, oneOf, type SettingSpec, text, url } from './schema.ts';
+import {
+  boolean,
+  ConfigError,
+  host,
+  identifier,
+  integer,
+  number,
+  oneOf,
+  type SettingSpec,
+  text,
+  url,
+} from './schema.ts';
 
 export const STORES = ['sqlite', 'postgres', 'dynamodb'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -317,6 +328,12 @@ export const SETTINGS = {
     undefined,
     'Bedrock runtime endpoint override (e.g. a VPC endpoint).',
     url('CONTINUUM_BEDROCK_ENDPOINT', ['http:', 'https:']),
+  ),
+  intentModel: spec(
+    'CONTINUUM_INTENT_MODEL',
+    false,
+    "Also ask the configured model (not the offline responder) about user turns the intent rules leave as `general`: an emergency or another intent it finds is used, and the rules' emergencies are never downgraded. Costs one short model call (3 s at most) before such replies.",
+    boolean('CONTINUUM_INTENT_MODEL'),
   ),
   streamMaxWait: spec(
     'CONTINUUM_STREAM_MAX_WAIT',

@@ -4,6 +4,11 @@
  * handling, and prove readiness with a built-in probe set.
  */
 
+export {
+  createModelIntentClassifier,
+  type ModelIntentClassifier,
+  type ModelIntentsOptions,
+} from './model-classifier.ts';
 export { normalizeText } from './normalize.ts';
 export { BUILTIN_PROBES, runIntentProbes } from './probe-set.ts';
 export type { IntentHandling } from './prompts.ts';

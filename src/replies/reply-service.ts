@@ -4,7 +4,7 @@ import type { ConversationService } from '../conversations/conversation-service.
 import type { TurnView } from '../conversations/views.ts';
 import type { TenantId } from '../core/types.ts';
 import { AppError } from '../errors/index.ts';
-import { handlingFor, type IntentRouter } from '../intents/index.ts';
+import { handlingFor, type IntentRouter, type ModelIntentClassifier } from '../intents/index.ts';
 import { ModelError, type ModelMessage, type ModelProvider } from '../models/port.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createCoalescer } from '../streaming/coalescer.ts';
@@ -24,6 +24,8 @@ export interface ReplyServiceOptions {
   maxReplyTokens: number;
   /** How long a request may wait in the tenant's queue before `streams_busy`. */
   maxWaitMs: number;
+  /** The model's second opinion on turns the rules leave at the fallback intent (CONTINUUM_INTENT_MODEL). */
+  modelIntents?: ModelIntentClassifier;
   /** Called for every user turn escalated as an emergency (raises the `emergency_escalation` alert). */
   onEscalation?: (intent: string) => void;
   /** Delta coalescing (ADR-005): flush at this many bytes or this long after the first buffered byte. */
@@ -72,7 +74,9 @@ export class ReplyService {
     try {
       const conversation = await this.#o.conversations.open(principal, id, 'context.read');
       const built = await this.#o.context.build(conversation);
-      const intent = this.#o.intents.classify(userTurn.content);
+      const intent = this.#o.modelIntents
+        ? await this.#o.modelIntents.classify(userTurn.content)
+        : this.#o.intents.classify(userTurn.content);
       const handling = handlingFor(intent.intent);
       if (handling.escalate) {
         this.#o.metrics?.escalations.inc({ intent: intent.intent });

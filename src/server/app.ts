@@ -16,7 +16,7 @@ import { type Clock, systemClock } from '../core/clock.ts';
 import { createTenantCipher, type TenantCipher } from '../crypto/data-keys.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { FlagService } from '../flags/index.ts';
-import { createIntentRouter, type IntentRouter } from '../intents/index.ts';
+import { createIntentRouter, createModelIntentClassifier, type IntentRouter } from '../intents/index.ts';
 import { createModelProvider } from '../models/create-model-provider.ts';
 import type { ModelProvider } from '../models/port.ts';
 import { MeteredStreamManager } from '../observability/metered-streams.ts';
@@ -322,6 +322,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
       maxWaitMs: config.streamMaxWait * 1000,
       coalesce: { maxBytes: config.sseFlushBytes, maxDelayMs: config.sseFlushMs },
       onEscalation: operations.escalated,
+      ...(config.intentModel && model.kind !== 'local'
+        ? {
+            modelIntents: createModelIntentClassifier({
+              model,
+              router: intents,
+              onFallback: (reason) => metrics.modelFallbacks.inc({ part: 'intent', reason }),
+            }),
+          }
+        : {}),
       onError: (error) => appLog?.error({ err: error }, 'reply stream failure'),
     }),
     sessions,
