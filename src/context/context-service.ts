@@ -76,6 +76,16 @@ export interface ContextServiceOptions {
   cacheSize?: number;
 }
 
+/** Options of {@link ContextService.build}. */
+export interface BuildOptions {
+  /**
+   * Build from the state this node holds when it lags the conversation by at most this many turns, instead of
+   * waiting for them to be taken in (default 0: wait). A reply uses 1: the user turn it answers is in the recent
+   * window verbatim, so the model sees it whether or not its facts are in the profile yet.
+   */
+  maxLagTurns?: number;
+}
+
 /** The working context of ADR-004, as `GET …/context` returns it. */
 export interface WorkingContext {
   /** The profile's facts that fit the profile budget (all of them when it fits). */
@@ -184,9 +194,9 @@ export class ContextService {
    * The working context for the next message `q` (default: the last user message). Built once per
    * conversation turn, state and query: loading it again before anything changes costs a lookup.
    */
-  async build(c: ConversationRecord, q?: string): Promise<WorkingContext> {
+  async build(c: ConversationRecord, q?: string, options: BuildOptions = {}): Promise<WorkingContext> {
     const started = performance.now();
-    const state = await this.advance(c);
+    const state = await this.#stateFor(c, options.maxLagTurns ?? 0);
     const retrieval = this.#o.useRetrieval?.(c.tenantId) ?? true;
     const hit = this.#built.get(c.id);
     const same = hit && hit.turn === c.turn && hit.state === state && hit.q === q && hit.retrieval === retrieval;
@@ -272,6 +282,17 @@ export class ContextService {
       this.#states.delete(c.id);
     }
     throw new Error('the working context kept changing under the correction; try again');
+  }
+
+  /**
+   * The state to build from: caught up with every turn, or — when the caller accepts a lag — the one this node
+   * holds if it is at most `maxLagTurns` behind (the turns it has not taken in are in the recent window verbatim,
+   * and the update already under way brings the profile and summary up to date for the next build).
+   */
+  async #stateFor(c: ConversationRecord, maxLagTurns: number): Promise<ContextState> {
+    const cached = this.#states.get(c.id);
+    if (cached && maxLagTurns > 0 && c.turn - cached.state.throughTurn <= maxLagTurns) return cached.state;
+    return this.advance(c);
   }
 
   async #load(c: ConversationRecord): Promise<Cached> {

@@ -73,7 +73,9 @@ export class ReplyService {
     const started = performance.now();
     try {
       const conversation = await this.#o.conversations.open(principal, id, 'context.read');
-      const built = await this.#o.context.build(conversation);
+      // The turn being answered is in the recent window verbatim: the first delta need not wait for its facts
+      // to reach the profile (that update is already under way).
+      const built = await this.#o.context.build(conversation, undefined, { maxLagTurns: 1 });
       const intent = this.#o.modelIntents
         ? await this.#o.modelIntents.classify(userTurn.content)
         : this.#o.intents.classify(userTurn.content);
