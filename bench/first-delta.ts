@@ -28,6 +28,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseFlags } from '../src/flags/flag-input.ts';
 import { createOpenAIProvider } from '../src/models/openai-provider.ts';
 import type { ModelProvider } from '../src/models/port.ts';
 import { withResilience } from '../src/models/resilience.ts';
@@ -132,7 +133,13 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
     }),
   );
   const dataDir = mkdtempSync(path.join(tmpdir(), 'continuum-bench-first-delta-'));
-  const instance = await openInstance(dataDir, { model }, { maxStreamsPerTenant: options.concurrency });
+  // Model-backed summaries and extraction off (flag `model-context`): their background calls to the same fake
+  // provider would be timed as if they were the replies'.
+  const instance = await openInstance(
+    dataDir,
+    { model },
+    { maxStreamsPerTenant: options.concurrency, flags: parseFlags('model-context=off') },
+  );
   try {
     const { app } = instance;
     const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });

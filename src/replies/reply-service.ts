@@ -135,6 +135,8 @@ export class ReplyService {
     let writes: Promise<unknown> = Promise.resolve();
     const coalescer = createCoalescer({
       ...this.#o.coalesce,
+      // The reply starts reaching the reader at the model's own pace; the rest is coalesced (ADR-005).
+      firstAtOnce: true,
       onFlush: (chunk) => {
         writes = writes.then(() =>
           this.#o.events.append(tenantId, conversationId, {

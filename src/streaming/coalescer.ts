@@ -11,6 +11,11 @@ export interface CoalescerOptions {
   maxBytes?: number;
   /** Flush this long after the first byte entered an empty buffer. Default 100 ms. */
   maxDelayMs?: number;
+  /**
+   * Send the first delta as soon as it arrives and coalesce only the rest: the reader sees the reply start at
+   * the model's own pace, and later deltas still travel in few, larger events. Default false.
+   */
+  firstAtOnce?: boolean;
   timers?: Timers;
 }
 
@@ -54,6 +59,7 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
   let bytes = 0;
   let timer: TimerHandle | undefined;
   let ended = false;
+  let first = options.firstAtOnce === true;
 
   const cancelTimer = () => {
     if (timer === undefined) return;
@@ -86,7 +92,10 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
       if (delta === '') return;
       parts.push(delta);
       bytes += Buffer.byteLength(delta, 'utf8');
-      if (bytes >= maxBytes) emit(false);
+      if (first || bytes >= maxBytes) {
+        first = false;
+        emit(false);
+      }
       else if (timer === undefined) timer = timers.setTimeout(onTimer, maxDelayMs);
     },
     flush() {

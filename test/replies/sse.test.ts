@@ -93,7 +93,7 @@ describe('replies over SSE', () => {
     expect(done.content).toMatch(/lisinopril/i);
   });
 
-  it('coalesces deltas by the configured thresholds: one event per model delta at 0 ms, fewer and larger by default', async () => {
+  it('sends the first delta at once and coalesces the rest by the configured thresholds', async () => {
     const replyWith = async (config: NonNullable<Parameters<typeof buildTestApp>[0]>['config']) => {
       const s = await start({ config: { localWordDelayMs: 20, ...config } });
       try {
@@ -113,8 +113,9 @@ describe('replies over SSE', () => {
 
     const bySize = await replyWith({ sseFlushMs: 10_000, sseFlushBytes: 40 });
     expect(bySize.deltas.join('')).toBe(bySize.content);
-    // Every event but the last carries at least 40 bytes.
-    for (const delta of bySize.deltas.slice(0, -1)) expect(Buffer.byteLength(delta)).toBeGreaterThanOrEqual(40);
+    // The first delta goes out at once; every later event but the last carries at least 40 bytes.
+    expect(bySize.deltas[0]).toBe(unbuffered.deltas[0]);
+    for (const delta of bySize.deltas.slice(1, -1)) expect(Buffer.byteLength(delta)).toBeGreaterThanOrEqual(40);
     expect(bySize.deltas.length).toBeLessThan(unbuffered.deltas.length);
   });
 

@@ -5,7 +5,7 @@ import { ManualTimers, seededRandom } from './helpers.ts';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function setup(options: { maxBytes?: number; maxDelayMs?: number } = {}) {
+function setup(options: { maxBytes?: number; maxDelayMs?: number; firstAtOnce?: boolean } = {}) {
   const clock = new FakeClock();
   const timers = new ManualTimers(clock);
   const flushed: string[] = [];
@@ -39,6 +39,18 @@ describe('createCoalescer', () => {
     expect(flushed).toEqual(['Hello']);
     timers.advance(1);
     expect(flushed).toEqual(['Hello', ' world']);
+  });
+
+  it('with firstAtOnce, sends the first delta at once and coalesces the rest', () => {
+    const { timers, flushed, coalescer } = setup({ firstAtOnce: true });
+    coalescer.push('Hel');
+    expect(flushed).toEqual(['Hel']);
+    coalescer.push('lo');
+    coalescer.push(' world');
+    timers.advance(99);
+    expect(flushed).toEqual(['Hel']);
+    timers.advance(1);
+    expect(flushed).toEqual(['Hel', 'lo world']);
   });
 
   it('restarts the delay after a size flush, and an idle coalescer holds no timer', () => {
