@@ -344,7 +344,7 @@ export const SETTINGS = {
   sseFlushBytes: spec(
     'CONTINUUM_SSE_FLUSH_BYTES',
     1024,
-    "A reply's text deltas are coalesced into one SSE `delta` event until this many UTF-8 bytes are buffered…",
+    "A reply's first text delta is sent at once; the rest are coalesced into one SSE `delta` event until this many UTF-8 bytes are buffered…",
     integer('CONTINUUM_SSE_FLUSH_BYTES', 1, 1_048_576),
   ),
   sseFlushMs: spec(
