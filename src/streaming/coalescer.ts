@@ -95,8 +95,7 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
       if (first || bytes >= maxBytes) {
         first = false;
         emit(false);
-      }
-      else if (timer === undefined) timer = timers.setTimeout(onTimer, maxDelayMs);
+      } else if (timer === undefined) timer = timers.setTimeout(onTimer, maxDelayMs);
     },
     flush() {
       emit(false);
