@@ -5,6 +5,7 @@ import { dynamodb, dynamodbHelp } from './commands/dynamodb.ts';
 import { exportCommand, exportHelp } from './commands/export.ts';
 import { importCommand, importHelp } from './commands/import.ts';
 import { keys, keysHelp } from './commands/keys.ts';
+import { loadtest, loadtestHelp } from './commands/loadtest.ts';
 import { migrate, migrateHelp } from './commands/migrate.ts';
 import { serve, serveHelp } from './commands/serve.ts';
 import { tenants, tenantsHelp } from './commands/tenants.ts';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) 
   import: { help: importHelp, run: importCommand },
   dynamodb: { help: dynamodbHelp, run: dynamodb },
   doctor: { help: doctorHelp, run: doctor },
+  loadtest: { help: loadtestHelp, run: loadtest },
 };
 
 export const mainHelp = `continuum <command> [options]
@@ -34,6 +36,7 @@ Commands:
   import     read an export file into this store
   dynamodb   create the DynamoDB table (CONTINUUM_STORE=dynamodb)
   doctor     check a live deployment: tokens, persistence, continuity, streaming
+  loadtest   run a load scenario against continuum serve processes it starts
 
 Run "continuum <command> --help" for a command's options. Settings come from
 CONTINUUM_* environment variables (see the README).
