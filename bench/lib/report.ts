@@ -321,7 +321,8 @@ export function readme(results: BenchResults, resultFile: string): string {
     out.push('', '## The same figures on each store', '', storesSection(results.stores, results.params['stores']));
   }
   if (results.tokens) {
-    out.push('', '## Token requests saved by the client SDK', '', tokenSavingsReport(results.tokens));
+    // The report carries its own heading.
+    out.push('', tokenSavingsReport(results.tokens));
   }
   if (results.sync) {
     out.push(
