@@ -4,9 +4,10 @@
  * simulated client replays one visit in order. Doctors speak as
  * `clinician`; patients and their family as `user`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DATA_DIR, DATA_FILES } from '../../bench/lib/clinical-text.ts';
+import { SAMPLE_DIALOGUES } from './sample-dialogues.ts';
 
 export interface DialogueTurn {
   role: 'user' | 'clinician';
@@ -20,8 +21,21 @@ export interface Dialogue {
 
 const CLINICIANS = new Set(['doctor', 'guest_clinician']);
 
-/** Every dialogue of both data sets with at least `minTurns` turns and a patient turn, in file order. */
+/** Whether the public data sets are beside the checkout. */
+export function publicDataPresent(dataDir = DATA_DIR): boolean {
+  return DATA_FILES.every((file) => existsSync(path.join(dataDir, file)));
+}
+
+/**
+ * Every dialogue of both data sets with at least `minTurns` turns and a patient turn, in file order; when the
+ * data sets are absent, the project's few sample visits (said on stderr).
+ */
 export function loadDialogues(minTurns = 2, dataDir = DATA_DIR): Dialogue[] {
+  if (!publicDataPresent(dataDir)) {
+    process.stderr.write(`note: ${dataDir} is absent; replaying the built-in sample visits instead\n`);
+    // Short as they are, visitTurns cycles through each, so any visit length can be replayed.
+    return [...SAMPLE_DIALOGUES];
+  }
   const dialogues: Dialogue[] = [];
   for (const file of DATA_FILES) {
     for (const line of readFileSync(path.join(dataDir, file), 'utf8').split('\n')) {

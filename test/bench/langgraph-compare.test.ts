@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { runLangGraphComparison } from '../../bench/langgraph-compare.ts';
-import { loadClinicalTurns } from '../../bench/lib/clinical-text.ts';
+import { type ClinicalTurn, loadClinicalTurns } from '../../bench/lib/clinical-text.ts';
+import { publicDataPresent } from '../../load/lib/dialogues.ts';
+import { SAMPLE_DIALOGUES } from '../../load/lib/sample-dialogues.ts';
 
 // The side-by-side at toy sizes on the two SQLite systems (no server needed): the real LangGraph
 // checkpointer and the real Continuum service layer, to check what the harness reports, not speed.
-const turns = loadClinicalTurns();
+// The public data sets when they are beside the checkout, else the project's sample visits.
+const turns: ClinicalTurn[] = publicDataPresent()
+  ? loadClinicalTurns()
+  : SAMPLE_DIALOGUES.flatMap((d) => d.turns.map((t) => ({ role: t.role, content: t.content })));
 const base = {
   saveSamples: 6,
   seededSamples: 2,
