@@ -329,6 +329,18 @@ export const SETTINGS = {
     'Bedrock runtime endpoint override (e.g. a VPC endpoint).',
     url('CONTINUUM_BEDROCK_ENDPOINT', ['http:', 'https:']),
   ),
+  modelFirstTokenTimeout: spec(
+    'CONTINUUM_MODEL_FIRST_TOKEN_TIMEOUT',
+    30,
+    'Seconds a model call may take to send its first token before it is abandoned (and retried, up to `CONTINUUM_MODEL_RETRIES` times, before any token arrived).',
+    integer('CONTINUUM_MODEL_FIRST_TOKEN_TIMEOUT', 1, 600),
+  ),
+  modelRetries: spec(
+    'CONTINUUM_MODEL_RETRIES',
+    2,
+    'Retries of a model call that failed or timed out before its first token (never after: a reply is not sent twice).',
+    integer('CONTINUUM_MODEL_RETRIES', 0, 5),
+  ),
   intentModel: spec(
     'CONTINUUM_INTENT_MODEL',
     false,

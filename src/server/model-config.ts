@@ -26,6 +26,7 @@ export function modelConfigOf(config: Config): ModelConfig {
       region: config.bedrockRegion,
       endpoint: config.bedrockEndpoint,
     }),
+    resilience: { firstTokenTimeoutMs: config.modelFirstTokenTimeout * 1000, maxRetries: config.modelRetries },
   };
 }
 
