@@ -6,7 +6,7 @@
  * Each patient plants a marker of its own in its first turn; a marker of
  * another patient in anything it reads is a leak.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { genesisHash, turnHash } from '../../src/conversations/turn-hash.ts';
 import type { ConversationId } from '../../src/core/types.ts';
@@ -147,6 +147,29 @@ export class Patient {
     const ok = this.#check(op, res, expect);
     if (ok) this.leaks += foreignMarkers(res.text, this.marker);
     return { ...res, ok };
+  }
+
+  /**
+   * Append one turn at the turn this client knows, with a new idempotency key; with `respond`, the reply
+   * comes back too. Recorded as `append` or `append+reply`.
+   */
+  append(url: string, turn: { role: string; content: string }, respond: boolean) {
+    return this.send<{ turn: Turn; reply?: Turn }>(
+      url,
+      respond ? 'append+reply' : 'append',
+      `/v1/conversations/${this.conversationId}/turns`,
+      {
+        method: 'POST',
+        body: {
+          role: turn.role,
+          content: turn.content,
+          expectedTurn: this.turn,
+          ...(respond ? { respond: true } : {}),
+        },
+        headers: { 'idempotency-key': randomUUID() },
+      },
+      [201],
+    );
   }
 
   /** Create this patient's conversation (with a client key, so a retried create lands on the same one). */

@@ -1,9 +1,3 @@
-/**
- * One patient's visit in the `long` scenario: its steps (each an append,
- * then a context read checked for continuity and for pruning), and a search
- * for the turn-1 marker at the end of the visit.
- */
-import { randomUUID } from 'node:crypto';
 import { type Dialogue, visitTurns } from '../lib/dialogues.ts';
 import type { ContinuumNode } from '../lib/node-process.ts';
 import type { Patient, Turn } from '../lib/patients.ts';
@@ -62,17 +56,7 @@ export async function visitSteps(
     const respond = role === 'user';
     const expected = p.turn + 1;
     tally.steps++;
-    const res = await p.send<{ turn: Turn; reply?: Turn }>(
-      node.url,
-      respond ? 'append+reply' : 'append',
-      `/v1/conversations/${p.conversationId}/turns`,
-      {
-        method: 'POST',
-        body: { role, content, expectedTurn: p.turn, ...(respond ? { respond: true } : {}) },
-        headers: { 'idempotency-key': randomUUID() },
-      },
-      [201],
-    );
+    const res = await p.append(node.url, { role, content }, respond);
     const stored = res.ok ? [res.body.turn, ...(res.body.reply ? [res.body.reply] : [])] : [];
     let continuous = stored.length === (respond ? 2 : 1) && stored.every((t, k) => t.number === expected + k);
     acked.push(...stored);

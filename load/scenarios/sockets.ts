@@ -1,16 +1,3 @@
-/**
- * `sockets`: many WebSocket sync subscribers (`GET …/sync`, the protocol of
- * API.md) across two nodes on PostgreSQL and Redis. Each conversation has
- * subscribers on both nodes; its appends go to the nodes in turn, so every
- * event reaches half of its subscribers through the other node (Redis
- * fan-out). A subscriber authenticates, subscribes from the start, and must
- * receive every stored turn of its conversation (`event` frames of type
- * `turn`) exactly once, in id order.
- *
- * When the route is missing (a build without sync), the scenario reports
- * "not available" instead of failing.
- */
-import { randomUUID } from 'node:crypto';
 import { summarize } from '../../bench/lib/stats.ts';
 import { clusterUnavailable, startCluster } from '../lib/cluster.ts';
 import { loadDialogues, visitTurns } from '../lib/dialogues.ts';
@@ -178,22 +165,7 @@ export async function runSockets(ctx: RunContext, options: SocketsOptions): Prom
         const respond = k === turns.length - 1;
         const node = nodes[(i + k) % nodes.length]!;
         sentAt.set(`${p.conversationId}:${p.turn + 1}`, performance.now());
-        const res = await p.send<{ turn: Turn; reply?: Turn }>(
-          node.url,
-          respond ? 'append+reply' : 'append',
-          `/v1/conversations/${p.conversationId}/turns`,
-          {
-            method: 'POST',
-            body: {
-              role: turn.role,
-              content: turn.content,
-              expectedTurn: p.turn,
-              ...(respond ? { respond: true } : {}),
-            },
-            headers: { 'idempotency-key': randomUUID() },
-          },
-          [201],
-        );
+        const res = await p.append(node.url, turn, respond);
         if (!res.ok) return;
         p.turn = res.body.reply?.number ?? res.body.turn.number;
         stats.appended++;

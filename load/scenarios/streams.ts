@@ -1,17 +1,3 @@
-/**
- * `streams`: many concurrent SSE followers (`GET …/events`) on one node,
- * with events flowing. Followers are spread evenly over the conversations
- * (each patient follows its own conversation from several connections, as
- * open tabs and devices would), opened at a bounded rate, and held open while
- * every conversation receives a few appends, the last one with a model reply
- * (so deltas flow too).
- *
- * Delivery: a follower is complete when it received every stored turn of its
- * conversation (`event: turn`, the reply's included) exactly once, with
- * increasing event ids; latency is from the moment the append was
- * sent to the moment a follower received its event.
- */
-import { randomUUID } from 'node:crypto';
 import { summarize } from '../../bench/lib/stats.ts';
 import { loadDialogues, visitTurns } from '../lib/dialogues.ts';
 import { createNode, openFilesLimits } from '../lib/node-process.ts';
@@ -190,22 +176,7 @@ export async function runStreams(ctx: RunContext, options: StreamsOptions): Prom
       for (const [k, turn] of turns.entries()) {
         const respond = k === turns.length - 1;
         sentAt.set(`${p.conversationId}:${p.turn + 1}`, performance.now());
-        const res = await p.send<{ turn: Turn; reply?: Turn }>(
-          node.url,
-          respond ? 'append+reply' : 'append',
-          `/v1/conversations/${p.conversationId}/turns`,
-          {
-            method: 'POST',
-            body: {
-              role: turn.role,
-              content: turn.content,
-              expectedTurn: p.turn,
-              ...(respond ? { respond: true } : {}),
-            },
-            headers: { 'idempotency-key': randomUUID() },
-          },
-          [201],
-        );
+        const res = await p.append(node.url, turn, respond);
         if (!res.ok) return;
         p.turn = res.body.reply?.number ?? res.body.turn.number;
         stats.appended++;

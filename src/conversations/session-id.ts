@@ -1,6 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { asConversationId, type ConversationId, type TenantId } from '../core/types.ts';
 
+/** The name of the server secret conversation ids are derived from; every node (and every import) reads the same one. */
+export const SESSION_ID_SECRET = 'session-id-secret';
+
+/** A new value for that secret, made once per deployment by whichever node or command needs it first. */
+export function newSessionIdSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** RFC 4648 base32, lower case, no padding. */

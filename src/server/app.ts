@@ -11,6 +11,7 @@ import { SYSTEM_PROMPT } from '../context/system-prompt.ts';
 import { ConversationService } from '../conversations/conversation-service.ts';
 import { ParticipantAccess } from '../conversations/participant-access.ts';
 import { ParticipantService } from '../conversations/participant-service.ts';
+import { newSessionIdSecret, SESSION_ID_SECRET } from '../conversations/session-id.ts';
 import { SessionPool } from '../conversations/session-pool.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { createTenantCipher, type TenantCipher } from '../crypto/data-keys.ts';
@@ -205,9 +206,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
       }),
     { metrics, clock, maxPerTenant: config.maxSessionsPerTenant, idleTtlMs: config.sessionIdleTtl * 1000 },
   );
-  const sessionIdSecret = await store.getOrCreateSecret('session-id-secret', () =>
-    randomBytes(32).toString('base64url'),
-  );
+  const sessionIdSecret = await store.getOrCreateSecret(SESSION_ID_SECRET, newSessionIdSecret);
   const intents = deps.intentRouter ?? createIntentRouter();
   const model = deps.model ?? createModelProvider(modelConfigOf(config));
   // Every node stores events in the same log and announces them on the bus, so followers anywhere see them (ADR-006).

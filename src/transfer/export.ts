@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { AuditActor } from '../audit/event.ts';
 import { SYSTEM_TENANT } from '../audit/event.ts';
+import { newSessionIdSecret } from '../conversations/session-id.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { ConversationId, TenantId } from '../core/types.ts';
 import { AppError } from '../errors/index.ts';
@@ -64,7 +64,7 @@ export async function exportTenants(store: Store, options: ExportOptions): Promi
     tenants: tenants.map((t) => t.id),
     system: systemHead !== null,
   });
-  const secret = await store.getOrCreateSecret(SESSION_ID_SECRET, () => randomBytes(32).toString('base64url'));
+  const secret = await store.getOrCreateSecret(SESSION_ID_SECRET, newSessionIdSecret);
   await emit({ type: 'secret', name: SESSION_ID_SECRET, value: secret }, 'secrets');
   for (const key of await store.listSigningKeys()) {
     await emit(

@@ -40,7 +40,7 @@ export const EXPORT_FORMAT = 'continuum-export';
 /** The format version this build writes and reads. */
 export const EXPORT_VERSION = 1;
 /** The server secret conversation ids are derived from (ADR-002). */
-export const SESSION_ID_SECRET = 'session-id-secret';
+export { SESSION_ID_SECRET } from '../conversations/session-id.ts';
 
 export interface HeaderLine {
   type: typeof EXPORT_FORMAT;
