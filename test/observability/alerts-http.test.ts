@@ -151,9 +151,15 @@ describe('GET /v1/admin/alerts: real failures raise alerts that are listed, logg
       });
       expect(res.statusCode).toBe(201);
     }
-    // Someone edits a stored turn behind the server's back.
+    // Someone edits a stored turn behind the server's back. The first hex digit
+    // is flipped, never overwritten with itself (one hash in 16 starts with 'f').
     const db = new Database(t.dbFile);
-    db.prepare("UPDATE turns SET hash = 'f' || substr(hash, 2) WHERE conversation_id = ? AND number = 2").run(id);
+    const edited = db
+      .prepare(
+        "UPDATE turns SET hash = (CASE WHEN substr(hash, 1, 1) = 'f' THEN '0' ELSE 'f' END) || substr(hash, 2) WHERE conversation_id = ? AND number = 2",
+      )
+      .run(id);
+    expect(edited.changes).toBe(1);
     db.close();
     const fresh = await buildTestApp({ dataDir: t.dataDir, clock: t.clock });
     try {
