@@ -5,11 +5,12 @@ import type { TurnView } from '../conversations/views.ts';
 import type { TenantId } from '../core/types.ts';
 import { AppError } from '../errors/index.ts';
 import { handlingFor, type IntentRouter, type ModelIntentClassifier } from '../intents/index.ts';
-import { ModelError, type ModelMessage, type ModelProvider } from '../models/port.ts';
+import { type Generation, ModelError, type ModelMessage, type ModelProvider } from '../models/port.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { ConversationRecord } from '../store/port.ts';
 import { createCoalescer } from '../streaming/coalescer.ts';
 import type { EventLog } from '../streaming/replay-buffer.ts';
-import type { StreamPriority, StreamScheduler } from '../streaming/scheduler.ts';
+import type { ReleaseStream, StreamPriority, StreamScheduler } from '../streaming/scheduler.ts';
 
 export interface ReplyServiceOptions {
   conversations: ConversationService;
@@ -37,6 +38,64 @@ export interface RespondOptions {
   priority: StreamPriority;
   /** Called with the queue position while the request waits for a stream slot. */
   onQueued?: (position: number) => void;
+  /**
+   * The reply {@link ReplyService.begin} started while the user turn was being stored. Used when it was begun
+   * for exactly this turn; otherwise cancelled, and the reply starts from scratch.
+   */
+  early?: EarlyReply;
+}
+
+/**
+ * A reply whose model call is under way while its user turn is being stored (ADR-005: the model's own
+ * latency overlaps the append instead of following it). Nothing of it reaches the event log or any client
+ * until {@link ReplyService.respond} takes it over for the stored turn.
+ */
+export interface EarlyReply {
+  /** The number the user turn must be stored as for this reply to answer it. */
+  readonly forTurn: number;
+  /** Abort the model call and give the stream slot back: the turn was refused, or was a replay. Idempotent. */
+  cancel(): void;
+}
+
+/** How the turn is handled (intent routing). */
+interface Plan {
+  intent: string;
+  matched: unknown;
+  escalate: boolean;
+}
+
+/** A generation under way, with its slot and what it was asked. */
+interface Running {
+  plan: Plan;
+  generation: Generation;
+  abort: AbortController;
+  release: ReleaseStream;
+  /** When the model was called (performance.now()), for the first-delta metric. */
+  started: number;
+}
+
+class Early implements EarlyReply {
+  #taken = false;
+  constructor(
+    readonly forTurn: number,
+    readonly running: Running,
+  ) {}
+
+  /** Hand the running generation over, once; undefined if cancelled or already taken. */
+  take(): Running | undefined {
+    if (this.#taken) return undefined;
+    this.#taken = true;
+    return this.running;
+  }
+
+  cancel(): void {
+    if (this.#taken) return;
+    this.#taken = true;
+    this.running.abort.abort();
+    // Nobody reads an aborted generation: its end must not surface as an unhandled rejection.
+    this.running.generation.result.catch(() => undefined);
+    this.running.release();
+  }
 }
 
 /**
@@ -55,54 +114,78 @@ export class ReplyService {
     this.#o = options;
   }
 
+  /**
+   * Start the reply to a user turn that is about to be appended after `expectedTurn`, so that the model call
+   * overlaps the append. Only when it can start at once: a stream slot is free without queueing and the
+   * conversation is open at `expectedTurn` (otherwise the append is about to be refused). Resolves to
+   * undefined when it cannot; never rejects. The caller passes the result to {@link respond} once the turn is
+   * stored, or cancels it when the append fails.
+   */
+  async begin(
+    principal: Principal,
+    id: string,
+    input: { content: string; expectedTurn: number; priority: StreamPriority },
+  ): Promise<EarlyReply | undefined> {
+    let release: ReleaseStream;
+    try {
+      release = await this.#o.streams.acquire(principal.tenantId, input.priority, { maxWaitMs: 0 });
+    } catch {
+      return undefined; // No free slot now: the reply queues after the append, as any other.
+    }
+    try {
+      const conversation = await this.#o.conversations.open(principal, id, 'context.read');
+      if (conversation.status !== 'open' || conversation.turn !== input.expectedTurn) {
+        release();
+        return undefined;
+      }
+      return new Early(input.expectedTurn + 1, await this.#start(conversation, input.content, true, release));
+    } catch {
+      // The append that follows meets the same refusal and answers it; this was only a head start.
+      release();
+      return undefined;
+    }
+  }
+
   /** Generate and store the reply to `userTurn`; resolves with the stored reply turn. */
   async respond(principal: Principal, id: string, userTurn: TurnView, options: RespondOptions): Promise<TurnView> {
     const { tenantId } = principal;
     const conversationId = id as never;
     const replyNumber = userTurn.number + 1;
-    let release: () => void;
-    try {
-      release = await this.#o.streams.acquire(tenantId, options.priority, {
-        maxWaitMs: this.#o.maxWaitMs,
-        ...(options.onQueued ? { onPosition: options.onQueued } : {}),
-      });
-    } catch (error) {
-      await this.#fail(tenantId, conversationId, replyNumber, error);
-      throw error;
+    let running: Running | undefined;
+    if (options.early instanceof Early && options.early.forTurn === userTurn.number) running = options.early.take();
+    else options.early?.cancel();
+    if (!running) {
+      let release: ReleaseStream;
+      try {
+        release = await this.#o.streams.acquire(tenantId, options.priority, {
+          maxWaitMs: this.#o.maxWaitMs,
+          ...(options.onQueued ? { onPosition: options.onQueued } : {}),
+        });
+      } catch (error) {
+        await this.#fail(tenantId, conversationId, replyNumber, error);
+        throw error;
+      }
+      try {
+        const conversation = await this.#o.conversations.open(principal, id, 'context.read');
+        running = await this.#start(conversation, userTurn.content, false, release);
+      } catch (error) {
+        release();
+        await this.#fail(tenantId, conversationId, replyNumber, error);
+        throw error;
+      }
     }
-    const started = performance.now();
+    const { plan } = running;
     try {
-      const conversation = await this.#o.conversations.open(principal, id, 'context.read');
-      // The turn being answered is in the recent window verbatim: the first delta need not wait for its facts
-      // to reach the profile (that update is already under way).
-      const built = await this.#o.context.build(conversation, undefined, { maxLagTurns: 1 });
-      const intent = this.#o.modelIntents
-        ? await this.#o.modelIntents.classify(userTurn.content)
-        : this.#o.intents.classify(userTurn.content);
-      const handling = handlingFor(intent.intent);
-      if (handling.escalate) {
-        this.#o.metrics?.escalations.inc({ intent: intent.intent });
-        this.#o.onEscalation?.(intent.intent);
+      if (plan.escalate) {
+        this.#o.metrics?.escalations.inc({ intent: plan.intent });
+        this.#o.onEscalation?.(plan.intent);
         await this.#o.events.append(tenantId, conversationId, {
           turn: userTurn.number,
           event: 'escalation',
-          data: JSON.stringify({ turn: userTurn.number, intent: intent.intent, rules: intent.matched }),
+          data: JSON.stringify({ turn: userTurn.number, intent: plan.intent, rules: plan.matched }),
         });
       }
-      const messages: ModelMessage[] = [...built.prompt.messages];
-      const insertAt = messages.findIndex((m) => m.role !== 'system');
-      messages.splice(insertAt === -1 ? messages.length : insertAt, 0, {
-        role: 'system',
-        content: handling.systemPrompt,
-      });
-      const text = await this.#stream(
-        tenantId,
-        conversationId,
-        replyNumber,
-        messages,
-        handling.maxReplyTokens,
-        started,
-      );
+      const text = await this.#stream(tenantId, conversationId, replyNumber, running);
       const reply = await this.#o.conversations.appendAtEnd(principal, id, 'assistant', text);
       await this.#o.events.append(tenantId, conversationId, {
         turn: reply.number,
@@ -112,24 +195,58 @@ export class ReplyService {
       this.#o.metrics?.replies.inc({ outcome: 'stored' });
       return reply;
     } catch (error) {
+      running.abort.abort();
       await this.#fail(tenantId, conversationId, replyNumber, error);
       throw error instanceof ModelError
         ? new AppError('model_failed', `The model provider failed: ${error.message}`, { cause: error })
         : error;
     } finally {
-      release();
+      running.release();
     }
   }
 
+  /**
+   * Build the prompt from the working context, route the intent and call the model. `message` is the user
+   * message answered: the conversation's last turn, or — `pending` — the next one, not stored yet (an early start).
+   */
+  async #start(
+    conversation: ConversationRecord,
+    message: string,
+    pending: boolean,
+    release: ReleaseStream,
+  ): Promise<Running> {
+    // The turn being answered is in the recent window verbatim (or is the pending message): the first delta need
+    // not wait for its facts to reach the profile (that update is already under way). Every turn before it has
+    // reached the profile: a pending message allows no lag in the stored turns.
+    const built = await this.#o.context.build(conversation, pending ? message : undefined, {
+      maxLagTurns: pending ? 0 : 1,
+    });
+    const intent = this.#o.modelIntents
+      ? await this.#o.modelIntents.classify(message)
+      : this.#o.intents.classify(message);
+    const handling = handlingFor(intent.intent);
+    const messages: ModelMessage[] = [...built.prompt.messages];
+    const insertAt = messages.findIndex((m) => m.role !== 'system');
+    messages.splice(insertAt === -1 ? messages.length : insertAt, 0, {
+      role: 'system',
+      content: handling.systemPrompt,
+    });
+    const maxTokens = Math.min(handling.maxReplyTokens ?? this.#o.maxReplyTokens, this.#o.maxReplyTokens);
+    const abort = new AbortController();
+    const started = performance.now();
+    const generation = this.#o.model.generate({ messages, maxTokens, signal: abort.signal });
+    return {
+      plan: { intent: intent.intent, matched: intent.matched, escalate: handling.escalate },
+      generation,
+      abort,
+      release,
+      started,
+    };
+  }
+
   /** Stream the model's reply into the event log, coalesced; returns the whole text. */
-  async #stream(
-    tenantId: TenantId,
-    conversationId: never,
-    replyNumber: number,
-    messages: ModelMessage[],
-    maxTokens: number | undefined,
-    started: number,
-  ): Promise<string> {
+  async #stream(tenantId: TenantId, conversationId: never, replyNumber: number, running: Running): Promise<string> {
+    const { generation, started } = running;
     let text = '';
     let first = true;
     let writes: Promise<unknown> = Promise.resolve();
@@ -147,11 +264,6 @@ export class ReplyService {
         );
         writes.catch((error: unknown) => this.#o.onError?.(error));
       },
-    });
-    const generation = this.#o.model.generate({
-      messages,
-      maxTokens: Math.min(maxTokens ?? this.#o.maxReplyTokens, this.#o.maxReplyTokens),
-      signal: new AbortController().signal,
     });
     try {
       for await (const delta of generation.deltas) {

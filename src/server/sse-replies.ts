@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.ts';
 import type { TurnView } from '../conversations/views.ts';
 import type { ConversationId } from '../core/types.ts';
+import type { EarlyReply } from '../replies/reply-service.ts';
 import { parseEventId } from '../streaming/event-id.ts';
 import type { StoredEvent } from '../streaming/replay-store.ts';
 import type { StreamPriority } from '../streaming/scheduler.ts';
@@ -119,7 +120,14 @@ export async function streamReply(
   services: Services,
   request: FastifyRequest,
   reply: FastifyReply,
-  options: { principal: Principal; id: string; turn: TurnView; eventId: string; priority: StreamPriority },
+  options: {
+    principal: Principal;
+    id: string;
+    turn: TurnView;
+    eventId: string;
+    priority: StreamPriority;
+    early?: EarlyReply;
+  },
 ): Promise<void> {
   const { principal, id, turn, eventId } = options;
   const stream = openEventStream(services, request, reply);
@@ -130,6 +138,7 @@ export async function streamReply(
   const replying = services.replies
     .respond(principal, id, turn, {
       priority: options.priority,
+      ...(options.early === undefined ? {} : { early: options.early }),
       onQueued: (position) => stream.comment(`queued: position ${position}`),
     })
     .catch(() => {

@@ -124,8 +124,16 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
       const body = request.body as Static<typeof AppendTurnRequest>;
       const headers = request.headers as Static<typeof S.AppendTurnHeaders>;
       const expectedTurn = resolveExpectedTurn(body.expectedTurn, headers['if-match']);
+      const principal = principalOf(request);
+      const priority = body.priority ?? 'normal';
+      // With `respond`, the model is called before the turn is stored, so that its latency overlaps the
+      // append; the early reply is used only for the turn stored after `expectedTurn`, cancelled otherwise.
+      const early =
+        body.respond === true
+          ? await services.replies.begin(principal, id, { content: body.content, expectedTurn, priority })
+          : undefined;
       try {
-        const result = await conversations.append(principalOf(request), id, {
+        const result = await conversations.append(principal, id, {
           role: body.role,
           content: body.content,
           expectedTurn,
@@ -135,9 +143,8 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
         if (result.replayed) reply.header('idempotent-replayed', 'true');
         reply.header('etag', `"${result.currentTurn}"`);
         if (body.respond !== true) return reply.status(201).send({ turn: result.turn });
-        const principal = principalOf(request);
-        const priority = body.priority ?? 'normal';
         if (result.replayed) {
+          early?.cancel();
           // A retried request never generates twice: answer with the reply stored after the turn, if any.
           const [next] = await conversations.listTurns(principal, id, result.turn.number, 1);
           return reply.status(201).send({ turn: result.turn, ...(next?.role === 'assistant' ? { reply: next } : {}) });
@@ -149,11 +156,16 @@ export function registerConversationRoutes(app: FastifyInstance, services: Servi
             turn: result.turn,
             eventId: result.eventId,
             priority,
+            ...(early === undefined ? {} : { early }),
           });
         }
-        const stored = await services.replies.respond(principal, id, result.turn, { priority });
+        const stored = await services.replies.respond(principal, id, result.turn, {
+          priority,
+          ...(early === undefined ? {} : { early }),
+        });
         return reply.status(201).send({ turn: result.turn, reply: stored });
       } catch (error) {
+        early?.cancel();
         metrics.turns.inc({
           outcome: error instanceof AppError && error.code === 'turn_conflict' ? 'conflict' : 'rejected',
         });
