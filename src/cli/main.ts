@@ -1,5 +1,7 @@
 import { ConfigError } from '../config/index.ts';
 import { audit, auditHelp } from './commands/audit.ts';
+import { bench, benchHelp } from './commands/bench.ts';
+import { chat, chatHelp } from './commands/chat.ts';
 import { doctor, doctorHelp } from './commands/doctor.ts';
 import { dynamodb, dynamodbHelp } from './commands/dynamodb.ts';
 import { exportCommand, exportHelp } from './commands/export.ts';
@@ -9,6 +11,7 @@ import { loadtest, loadtestHelp } from './commands/loadtest.ts';
 import { migrate, migrateHelp } from './commands/migrate.ts';
 import { serve, serveHelp } from './commands/serve.ts';
 import { tenants, tenantsHelp } from './commands/tenants.ts';
+import { token, tokenHelp } from './commands/token.ts';
 import { type CliIo, EXIT, processIo, UsageError } from './io.ts';
 
 const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) => Promise<number> }> = {
@@ -16,12 +19,15 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIo) 
   migrate: { help: migrateHelp, run: (_args, io) => migrate(io) },
   tenants: { help: tenantsHelp, run: tenants },
   keys: { help: keysHelp, run: keys },
+  token: { help: tokenHelp, run: token },
+  chat: { help: chatHelp, run: chat },
   audit: { help: auditHelp, run: audit },
   export: { help: exportHelp, run: exportCommand },
   import: { help: importHelp, run: importCommand },
   dynamodb: { help: dynamodbHelp, run: dynamodb },
   doctor: { help: doctorHelp, run: doctor },
   loadtest: { help: loadtestHelp, run: loadtest },
+  bench: { help: benchHelp, run: bench },
 };
 
 export const mainHelp = `continuum <command> [options]
@@ -31,12 +37,15 @@ Commands:
   migrate    apply schema migrations
   tenants    create tenants and their API keys
   keys       rotate the master key (re-wrap data keys) or the signing key
+  token      ask a running server for an access token (API key or refresh token)
+  chat       chat with a running server in the terminal, replies streamed
   audit      verify, report on and export the audit trail
   export     write tenants (or all) to an NDJSON file, to move or back them up
   import     read an export file into this store
   dynamodb   create the DynamoDB table (CONTINUUM_STORE=dynamodb)
   doctor     check a live deployment: tokens, persistence, continuity, streaming
   loadtest   run a load scenario against continuum serve processes it starts
+  bench      run the benchmark suite (bench/run.ts) and write its results
 
 Run "continuum <command> --help" for a command's options. Settings come from
 CONTINUUM_* environment variables (see the README).

@@ -47,8 +47,15 @@ interface TokenState {
   refreshExpiresAt: number;
 }
 
-/** `expires_in − 300`, but at most ⅚ of the lifetime (a 60 s token refreshes at 50 s). */
-export const defaultRefreshAt = (expiresIn: number): number => Math.min(expiresIn - 300, (expiresIn * 5) / 6);
+/**
+ * `expires_in − 300`, but at most ⅚ of the lifetime; a token too short to
+ * leave 300 s (5 minutes or less) refreshes at ⅚ of its lifetime too (a 60 s
+ * token at 50 s), rather than before every request.
+ */
+export const defaultRefreshAt = (expiresIn: number): number => {
+  const sixth = (expiresIn * 5) / 6;
+  return expiresIn > 300 ? Math.min(expiresIn - 300, sixth) : sixth;
+};
 
 /**
  * The access token of one subject, kept fresh (ADR-001, `docs/SESSIONS.md`):

@@ -461,13 +461,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 }
 
 /**
+ * Variables of the same prefix read by other parts, not the server: the CLI's client commands
+ * (`chat`, `token`, `doctor`) and the test suite. `serve` does not warn about them.
+ */
+const NOT_SERVER_SETTINGS = new Set(['CONTINUUM_API_KEY', 'CONTINUUM_TEST_DATABASE_URL', 'CONTINUUM_TEST_REDIS_URL']);
+
+/**
  * `CONTINUUM_*` names this build does not know: likely typos, or settings of
  * a later version. `serve` warns about them; they never stop a start.
  */
 export function unknownSettings(env: Record<string, string | undefined>): string[] {
   const known = new Set(Object.values(SETTINGS).map((s) => s.env));
   return Object.keys(env)
-    .filter((name) => name.startsWith('CONTINUUM_') && !known.has(name))
+    .filter((name) => name.startsWith('CONTINUUM_') && !known.has(name) && !NOT_SERVER_SETTINGS.has(name))
     .sort();
 }
 

@@ -15,7 +15,7 @@ describe('continuum CLI', () => {
   it('prints help for the program and for each command, exit 0', async () => {
     const c = capture();
     expect(await main(['--help'], c.io)).toBe(0);
-    for (const command of ['serve', 'migrate', 'tenants', 'keys', 'audit']) {
+    for (const command of ['serve', 'migrate', 'tenants', 'keys', 'audit', 'token', 'chat', 'bench']) {
       expect(c.out.join('\n')).toContain(command);
       const each = capture();
       expect(await main([command, '--help'], each.io)).toBe(0);

@@ -50,6 +50,20 @@ describe('the token manager against a real server with a fake clock', () => {
     expect(early.stats).toMatchObject({ tokenRequests: 2, refreshes: 1 });
   });
 
+  it('a token too short to leave 5 minutes (60 s) is refreshed at 50 s, not before every request', async () => {
+    s = await startServer({ config: { accessTokenTtl: 60 } });
+    const client = s.client();
+    await client.conversations.list();
+    expect(client.tokens.refreshDueAt! - s.clock.now()).toBe(50_000);
+    s.clock.advance(49_000);
+    await client.conversations.list();
+    await client.conversations.list();
+    expect(client.stats).toMatchObject({ tokenRequests: 1, signIns: 1 });
+    s.clock.advance(1_000);
+    await client.conversations.list();
+    expect(client.stats).toMatchObject({ tokenRequests: 2, refreshes: 1, retriesAfter401: 0 });
+  });
+
   it('50 concurrent calls at the refresh point share exactly one refresh', async () => {
     s = await startServer();
     const tap = tapFetch();

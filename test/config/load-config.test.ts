@@ -54,6 +54,15 @@ describe('loadConfig', () => {
     expect(unknownSettings(env)).toEqual(['CONTINUUM_TYPO']);
   });
 
+  it("does not call the client commands' CONTINUUM_API_KEY (or the tests' service URLs) unknown", () => {
+    const env = {
+      CONTINUUM_API_KEY: 'ck.tnt_x.y',
+      CONTINUUM_TEST_REDIS_URL: 'redis://127.0.0.1:6379',
+      CONTINUUM_TPYO: '1',
+    };
+    expect(unknownSettings(env)).toEqual(['CONTINUUM_TPYO']);
+  });
+
   it('reports every bad setting at once', () => {
     expect(() => loadConfig({ CONTINUUM_PORT: 'x', CONTINUUM_STORE: 'y' })).toThrow(
       /CONTINUUM_PORT[\s\S]*CONTINUUM_STORE/,
