@@ -6,6 +6,7 @@ import { AuditTrail, type AuditTrailOptions } from '../audit/audit-trail.ts';
 import { SigningKeyring } from '../auth/signing-keys.ts';
 import { TokenService } from '../auth/token-service.ts';
 import type { Config } from '../config/index.ts';
+import { registerConsole } from '../console/plugin.ts';
 import { ContextService } from '../context/context-service.ts';
 import { SYSTEM_PROMPT } from '../context/system-prompt.ts';
 import { ConversationService } from '../conversations/conversation-service.ts';
@@ -425,6 +426,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   registerParticipantRoutes(app, services);
   await registerSyncRoutes(app, services);
   registerAlertRoutes(app, services);
+  registerConsole(app);
   operations.start(componentProbes(services));
   // A stop (SIGTERM): no new connections are taken and new requests get 503 (with `Connection: close`, so a
   // kept-alive client learns it was not served rather than losing its socket); in-flight requests and
