@@ -23,7 +23,10 @@ export interface SyncTimers {
   clearTimeout(handle: unknown): void;
 }
 
-/** An event that is not stored (presence, typing, context, closed): it has no id and is never replayed. */
+/**
+ * An event that is not stored (presence, typing, context, closed): it has no
+ * id and is never replayed. A `presence` event's `data` is a {@link SyncPresence}.
+ */
 export interface EphemeralEvent {
   id: null;
   event: 'presence' | 'typing' | 'context' | 'closed';
@@ -41,6 +44,27 @@ export interface SyncReady {
   conversationId: string;
   /** The conversation's turn when the connection was (re)authenticated. */
   turn: number;
+  [field: string]: unknown;
+}
+
+/** Another connection of the conversation: who (the subject of its token) and which socket. */
+export interface SyncPresentMember {
+  subject: string;
+  /** That socket's id (its own `ready` frame's `connection`): one subject may hold several at once. */
+  connection: string;
+}
+
+/** The `data` of a `presence` event: a connection of the conversation joined or left. Never this connection. */
+export interface SyncPresence extends SyncPresentMember {
+  status: 'joined' | 'left';
+}
+
+/** The server's `subscribed` frame. */
+export interface SyncSubscribed {
+  /** The event id the replay starts after; `null`: from the oldest event kept. */
+  after: string | null;
+  /** Who else is connected to the conversation now, on any node (this connection left out). */
+  present: SyncPresentMember[];
   [field: string]: unknown;
 }
 
@@ -82,6 +106,12 @@ export interface SyncOptions {
   onStateChange?: (state: SyncState) => void;
   /** Called after each `ready` (connect, reconnect, re-authentication). */
   onReady?: (ready: SyncReady) => void;
+  /**
+   * Called after each `subscribed` (connect and every reconnect) with who
+   * else is connected now: replace what you knew with `present`, then apply
+   * the `presence` events that follow (joined, left).
+   */
+  onSubscribed?: (subscribed: SyncSubscribed) => void;
   /** Called for an `error` frame that answers no append of this connection. */
   onError?: (error: ContinuumError) => void;
   /** Called when the server no longer keeps the events before `oldestId` (read older turns over HTTP). */

@@ -10,8 +10,10 @@ import type {
   SyncAppendInput,
   SyncEvent,
   SyncOptions,
+  SyncPresentMember,
   SyncReady,
   SyncState,
+  SyncSubscribed,
   SyncTimers,
   WebSocketLike,
 } from './sync-types.ts';
@@ -36,6 +38,18 @@ const globalTimers: SyncTimers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+const isMember = (value: unknown): value is SyncPresentMember =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as SyncPresentMember).subject === 'string' &&
+  typeof (value as SyncPresentMember).connection === 'string';
+
+/** A `subscribed` frame as {@link SyncSubscribed}: an entry of `present` that is not a member is left out. */
+function subscribedOf(frame: Record<string, unknown>): SyncSubscribed {
+  const present = Array.isArray(frame['present']) ? frame['present'].filter(isMember) : [];
+  return { ...frame, after: typeof frame['after'] === 'string' ? frame['after'] : null, present };
+}
+
 /**
  * A conversation's live sync over WebSocket (`GET …/sync`, the "Sync
  * protocol" of the API): authenticates with the first frame, subscribes
@@ -45,6 +59,8 @@ const globalTimers: SyncTimers = {
  * last event id, so events arrive once, in order. Appends not yet
  * acknowledged are sent again after a reconnect with the same idempotency
  * key. Close code 4004 (no such conversation) ends it with `not_found`.
+ * Who else is connected arrives with each subscription (`onSubscribed`),
+ * and who joins or leaves as `presence` events.
  *
  * @example
  * import WebSocket from 'ws'; // Node 20; browsers have a global WebSocket
@@ -212,6 +228,9 @@ export class SyncConnection implements AsyncIterable<SyncEvent> {
         this.#i.options.onReady?.(ready);
         return;
       }
+      case 'subscribed':
+        this.#i.options.onSubscribed?.(subscribedOf(frame));
+        return;
       case 'event':
         this.#onEvent(frame);
         return;
@@ -225,7 +244,7 @@ export class SyncConnection implements AsyncIterable<SyncEvent> {
         this.#onError(frame);
         return;
       default:
-      // `subscribed` and frames of later protocol versions need nothing here.
+      // Frames of later protocol versions need nothing here.
     }
   }
 
