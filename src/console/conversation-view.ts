@@ -11,6 +11,7 @@ import type { Alerts } from './alerts.ts';
 import { ContextPanel } from './context-panel.ts';
 import { titleOf } from './conversation-list.ts';
 import { byId, shortTime } from './dom.ts';
+import { PresenceLine } from './presence.ts';
 import { Transcript } from './transcript.ts';
 
 /** How long "… is typing" stays after the last typing event. */
@@ -51,6 +52,7 @@ export class ConversationView {
   readonly #list = byId<HTMLOListElement>('transcript');
   readonly #status = byId('sync-status');
   readonly #typing = byId('typing');
+  readonly #presence = new PresenceLine(byId('presence'));
   readonly #form = byId<HTMLFormElement>('composer');
   readonly #message = byId<HTMLTextAreaElement>('message');
   readonly #send = byId<HTMLButtonElement>('send');
@@ -58,6 +60,8 @@ export class ConversationView {
   #client: ContinuumClient | undefined;
   #conversation: Conversation | undefined;
   #sync: SyncConnection | undefined;
+  /** The signed-in subject, as the sync connection's `ready` names it. */
+  #subject: string | undefined;
   #sending = false;
   #lastTyping = 0;
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -113,11 +117,13 @@ export class ConversationView {
   close(): void {
     this.#sync?.close();
     this.#sync = undefined;
+    this.#subject = undefined;
     this.#conversation = undefined;
     this.#client = undefined;
     clearTimeout(this.#contextTimer);
     clearTimeout(this.#typingTimer);
     this.#typing.textContent = '';
+    this.#presence.clear();
     this.#title.textContent = 'No conversation open';
     this.#meta.textContent = '';
     this.#status.hidden = true;
@@ -146,6 +152,10 @@ export class ConversationView {
     const sync = client.sync(conversation.id, {
       onEvent: (event) => this.#onEvent(event),
       onStateChange: (state) => this.#setStatus(state),
+      onReady: (ready) => {
+        if (typeof ready['subject'] === 'string') this.#subject = ready['subject'];
+      },
+      onSubscribed: ({ present }) => this.#presence.reset(present, this.#subject),
       onError: (error) => this.#hooks.alerts.show(error),
     });
     this.#sync = sync;
@@ -157,6 +167,10 @@ export class ConversationView {
   #onEvent(event: ConversationEvent | SyncEvent): void {
     if (event.event === 'typing') {
       this.#showTyping(event.data);
+      return;
+    }
+    if (event.event === 'presence') {
+      this.#presence.apply(event.data);
       return;
     }
     if (event.event === 'context') {
@@ -222,6 +236,8 @@ export class ConversationView {
     this.#status.hidden = false;
     this.#status.dataset['state'] = state;
     this.#status.textContent = SYNC_LABEL[state];
+    // Who is here is known again only once (re)subscribed.
+    if (state !== 'open') this.#presence.clear();
   }
 
   #announceTyping(): void {

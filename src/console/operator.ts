@@ -1,12 +1,15 @@
-import { formatRatio, formatSeconds, LineChart } from './charts.ts';
-import { byId as $, el } from './dom.ts';
+import { formatRatio, formatSeconds } from './chart-scale.ts';
+import { LineChart } from './charts.ts';
+import { byId as $ } from './dom.ts';
 import { parseMetricsText } from './metrics-text.ts';
+import { clockTime, showAlerts, showReadiness, showRoutes } from './operator-panels.ts';
 import { type OperatorPoint, OperatorSeries } from './operator-series.ts';
 
 /**
  * The operator page (`/console/operator`): polls `/metrics` and `/readyz`
  * (and `/v1/admin/alerts` once an operator token is given), charts the
- * figures of {@link OperatorSeries} and shows the latest as big numbers.
+ * figures of {@link OperatorSeries} and shows the latest as big numbers;
+ * the routes, readiness and alerts panels are drawn by operator-panels.ts.
  * Everything goes into the page through `textContent` and DOM APIs.
  */
 
@@ -14,27 +17,6 @@ import { type OperatorPoint, OperatorSeries } from './operator-series.ts';
 const CAPACITY = 120;
 /** The first interval is short, so the charts have a point a second after the page opens. */
 const FIRST_INTERVAL_MS = 1_000;
-
-const COMPONENT_NAMES: Record<string, string> = {
-  store: 'Store',
-  bus: 'Event bus',
-  keys: 'Key provider',
-  model: 'Model',
-  intentRouter: 'Intent router',
-};
-
-interface ReadinessBody {
-  status: 'ok' | 'degraded' | 'unavailable';
-  checks: Record<string, { ok: boolean; detail?: string; ms: number }>;
-}
-
-interface AlertBody {
-  id: string;
-  severity: 'critical' | 'warning';
-  summary: string;
-  detail: string;
-  firstSeen: string;
-}
 
 const count = (n: number) => String(Math.round(n));
 const plural = (n: number, noun: string) => `${count(n)} ${noun}${Math.round(n) === 1 ? '' : 's'}`;
@@ -115,10 +97,6 @@ function setState(state: 'open' | 'connecting' | 'closed', text: string): void {
   element.textContent = text;
 }
 
-function clock(at: number): string {
-  return new Date(at).toLocaleTimeString(undefined, { hour12: false });
-}
-
 async function scrapeMetrics(): Promise<void> {
   let response: Response;
   try {
@@ -155,7 +133,7 @@ async function scrapeMetrics(): Promise<void> {
   lastAt = at;
   setState('open', 'Live');
   metricsShown(true);
-  $('op-last').textContent = `Last scrape ${clock(at)}, every ${intervalMs / 1000} s.`;
+  $('op-last').textContent = `Last scrape ${clockTime(at)}, every ${intervalMs / 1000} s.`;
   if (!point) {
     notice(undefined);
     return;
@@ -163,7 +141,7 @@ async function scrapeMetrics(): Promise<void> {
   if (point.restarted) restartedAt = at;
   notice(
     restartedAt !== undefined && at - restartedAt < RESTART_NOTICE_MS
-      ? `The server restarted (or its counters were reset) before ${clock(restartedAt)}: figures start over from there.`
+      ? `The server restarted (or its counters were reset) before ${clockTime(restartedAt)}: figures start over from there.`
       : point.missing.length > 0
         ? `This server's /metrics lacks ${point.missing.join(', ')}: those figures stay empty.`
         : undefined,
@@ -209,96 +187,23 @@ function render(latest: OperatorPoint): void {
   set('stat-sse', latest.sseStreams === null ? '–' : count(latest.sseStreams));
   const sockets = latest.websockets;
   set('stat-sockets-note', sockets === null ? '' : plural(sockets, 'WebSocket connection'));
-  renderRoutes(latest);
+  showRoutes(latest);
 }
 
-function renderRoutes(latest: OperatorPoint): void {
-  const seconds = (v: number | null) => (v === null ? '–' : formatSeconds(v));
-  const rows = latest.routes.slice(0, 8).map((route) => {
-    // Line breaks only after a slash, so a narrow screen wraps `/v1/conversations/:id` by segment.
-    const parts = route.route.split(/(?<=\/)/).flatMap((part, i) => (i === 0 ? [part] : [el('wbr'), part]));
-    return el(
-      'tr',
-      {},
-      el('td', {}, ...parts),
-      el('td', { class: 'op__num' }, String(route.requests)),
-      el('td', { class: 'op__num' }, seconds(route.p50)),
-      el('td', { class: 'op__num' }, seconds(route.p99)),
-    );
-  });
-  $('op-routes-body').replaceChildren(...rows);
-  $('op-routes').hidden = rows.length === 0;
-  $('op-routes-empty').hidden = rows.length > 0;
-}
-
-async function checkReadiness(): Promise<void> {
-  const status = $('op-ready-status');
-  try {
-    const response = await fetch('/readyz', { cache: 'no-store' });
-    const body = (await response.json()) as ReadinessBody;
-    const words = { ok: 'Ready', degraded: 'Degraded: serving, with node-local fallbacks', unavailable: 'Not ready' };
-    status.textContent = `${words[body.status]} (HTTP ${response.status})`;
-    status.dataset['status'] = body.status;
-    const items = Object.entries(body.checks).map(([name, check]) =>
-      el(
-        'li',
-        { class: 'op__check', 'data-ok': String(check.ok) },
-        el('span', { class: 'op__check-name' }, COMPONENT_NAMES[name] ?? name),
-        el(
-          'span',
-          { class: 'op__check-state' },
-          check.ok ? `passing · ${check.ms} ms` : `failing · ${check.detail ?? 'no detail'}`,
-        ),
-      ),
-    );
-    $('op-checks').replaceChildren(...items);
-  } catch (error) {
-    status.textContent = `/readyz did not answer: ${(error as Error).message}`;
-    status.dataset['status'] = 'unavailable';
-    $('op-checks').replaceChildren();
-  }
-}
-
+/** The alerts, while an operator token is held; a refused token is dropped. */
 async function loadAlerts(): Promise<void> {
-  if (operatorToken === undefined) return;
-  const status = $('op-alerts-status');
-  try {
-    const response = await fetch('/v1/admin/alerts', {
-      cache: 'no-store',
-      headers: { authorization: `Bearer ${operatorToken}` },
-    });
-    if (response.status === 401) {
-      // Stop sending it: every refusal is counted and logged as a failed authentication.
-      operatorToken = undefined;
-      status.textContent = 'The server refused this operator token (401). Forget it and enter the right one.';
-      $('op-alerts').replaceChildren();
-      return;
-    }
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const body = (await response.json()) as { firing: AlertBody[]; resolved: AlertBody[] };
-    status.textContent =
-      body.firing.length === 0
-        ? `No alerts firing. ${body.resolved.length} resolved in the last 24 h.`
-        : `${body.firing.length} firing. ${body.resolved.length} resolved in the last 24 h.`;
-    const items = body.firing.map((alert) =>
-      el(
-        'li',
-        { class: `op__alert op__alert--${alert.severity}` },
-        el('strong', {}, `${alert.severity === 'critical' ? 'Critical' : 'Warning'}: ${alert.summary}`),
-        el('span', {}, `${alert.detail} (${alert.id}, since ${clock(Date.parse(alert.firstSeen))})`),
-      ),
-    );
-    $('op-alerts').replaceChildren(...items);
-  } catch (error) {
-    status.textContent = `/v1/admin/alerts did not answer: ${(error as Error).message}`;
-  }
+  const token = operatorToken;
+  if (token === undefined) return;
+  const accepted = await showAlerts(token);
+  // (Unless it was replaced while the request was out.)
+  if (!accepted && operatorToken === token) operatorToken = undefined;
 }
 
 async function tick(): Promise<void> {
   timer = undefined;
   inFlight = true;
   try {
-    await Promise.all([scrapeMetrics(), checkReadiness(), loadAlerts()]);
+    await Promise.all([scrapeMetrics(), showReadiness(), loadAlerts()]);
   } finally {
     inFlight = false;
   }

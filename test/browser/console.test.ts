@@ -77,6 +77,9 @@ async function streamedLengths(page: Page): Promise<number[]> {
   return [...new Set(lengths.filter((n) => n > 0))];
 }
 
+/** The presence line, once it says exactly `text`. */
+const presence = (page: Page, text: string) => page.locator('#presence', { hasText: new RegExp(`^${text}$`) });
+
 const turnText = (page: Page, turn: number) => page.locator(`#transcript li[data-turn="${turn}"] .turn__text`);
 
 describeBrowser('the web console in Chromium', () => {
@@ -181,6 +184,14 @@ describeBrowser('the web console in Chromium', () => {
     expect(await page2.locator('#transcript li[data-role="assistant"]').count()).toBe(1);
   });
 
+  it('shows who else has the conversation open: the same subject in the other tab is “you in another tab”', async () => {
+    // Page 2 learnt of page 1 from its `subscribed` list; page 1 of page 2 from a `presence` event.
+    for (const page of [page1, page2]) {
+      await presence(page, 'Also here: you in another tab').waitFor({ timeout: STEP_TIMEOUT });
+      expect(await page.locator('#presence').getAttribute('aria-live')).toBe('polite');
+    }
+  });
+
   it('the side panel shows the working context: the fact from the message, summary, recent turns, token budget', async () => {
     for (const page of [page1, page2]) {
       await page.locator('#profile', { hasText: 'metformin' }).waitFor({ timeout: STEP_TIMEOUT });
@@ -238,6 +249,9 @@ describeBrowser('the web console in Chromium', () => {
       await page.locator(`#conversation-list button[data-id="${conversationId}"]`).click();
       await turnText(page, 4).waitFor({ timeout: STEP_TIMEOUT });
       await waitLive(page);
+      // A third tab of the same subject: the others count it, and it sees both of them.
+      await presence(page1, 'Also here: you in 2 other tabs').waitFor({ timeout: STEP_TIMEOUT });
+      await presence(page, 'Also here: you in 2 other tabs').waitFor({ timeout: STEP_TIMEOUT });
       // One column: the list gives way to the conversation, the context waits behind its toggle.
       expect(await page.locator('#conversation-list').isVisible()).toBe(false);
       expect(await page.locator('#context-panel').isVisible()).toBe(false);
@@ -254,6 +268,8 @@ describeBrowser('the web console in Chromium', () => {
 
       await page.getByRole('button', { name: 'Conversations' }).first().click();
       await page.locator('#conversation-list').waitFor({ state: 'visible', timeout: STEP_TIMEOUT });
+      // Back to the list: that tab no longer follows the conversation, and the others hear it left.
+      await presence(page1, 'Also here: you in another tab').waitFor({ timeout: STEP_TIMEOUT });
     } finally {
       await phone.close();
     }
