@@ -138,7 +138,11 @@ export class ReplyService {
         release();
         return undefined;
       }
-      return new Early(input.expectedTurn + 1, await this.#start(conversation, input.content, true, release));
+      const early = new Early(input.expectedTurn + 1, await this.#start(conversation, input.content, true, release));
+      // Let the provider's SDK put its request on the wire before the append's synchronous work holds the loop:
+      // an SDK needs a few turns of the event loop between `generate()` and the bytes leaving.
+      await new Promise((resolve) => setImmediate(resolve));
+      return early;
     } catch {
       // The append that follows meets the same refusal and answers it; this was only a head start.
       release();
