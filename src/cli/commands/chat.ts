@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { apiKeyOption, DEFAULT_URL, positiveNumber, urlOption } from '../chat/options.ts';
 import { CHAT_COMMANDS, runChat } from '../chat/session.ts';
 import { type CliIo, EXIT, UsageError } from '../io.ts';
+import { apiKeyOption, DEFAULT_URL, positiveNumber, urlOption } from '../options.ts';
 
 export const chatHelp = `continuum chat [--url <base>] [--api-key <key>] --subject <subject> [--conversation <id> | --title <title>] [--history <n>] [--reply-wait <seconds>]
 

@@ -11,6 +11,7 @@ import {
 } from '../../observability/doctor/checks.ts';
 import { DoctorHttp } from '../../observability/doctor/http.ts';
 import { type CliIo, EXIT, UsageError } from '../io.ts';
+import { apiKeyOption, positiveNumber, urlOption } from '../options.ts';
 
 export const doctorHelp = `continuum doctor --url <base> --api-key <key> [--subject <subject>] [--timeout <seconds>] [--json]
 
@@ -32,7 +33,8 @@ three small conversations (closed at the end) and leave their turns and audit
 events behind like any client would.
 
   --url       the deployment's base URL, e.g. https://continuum.example.org
-  --api-key   an API key of a tenant kept for these checks
+  --api-key   an API key of a tenant kept for these checks (default: the
+              CONTINUUM_API_KEY environment variable)
   --subject   the subject the checks act as (default continuum-doctor)
   --timeout   seconds each request may take (default 60)
   --json      print {"url","ok","checks":[{"name","ok","ms","detail"}]}`;
@@ -94,19 +96,15 @@ export async function doctor(args: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length > 0) throw new UsageError(`doctor takes no arguments; got ${positionals.join(' ')}`);
+  // A deployment check names its target: no default URL here, unlike `chat` and `token`.
   if (!values.url) throw new UsageError('--url is required');
-  if (!values['api-key']) throw new UsageError('--api-key is required');
-  const timeout = values.timeout === undefined ? 60 : Number(values.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError('--timeout must be a positive number of seconds');
-  try {
-    new URL(values.url);
-  } catch {
-    throw new UsageError(`--url is not a URL: ${JSON.stringify(values.url)}`);
-  }
+  const url = urlOption(values.url);
+  const apiKey = apiKeyOption(values['api-key'], io);
+  const timeout = positiveNumber('--timeout', values.timeout, 60);
 
   const results = await runDoctor({
-    url: values.url,
-    apiKey: values['api-key'],
+    url,
+    apiKey,
     ...(values.subject === undefined ? {} : { subject: values.subject }),
     timeoutMs: timeout * 1000,
   });

@@ -2,8 +2,8 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { errorFromResponse } from '../../client/errors.ts';
 import { ContinuumError, type TokenResponse } from '../../client/index.ts';
-import { apiKeyOption, DEFAULT_URL, urlOption } from '../chat/options.ts';
 import { type CliIo, EXIT, UsageError } from '../io.ts';
+import { apiKeyOption, DEFAULT_URL, urlOption } from '../options.ts';
 
 export const tokenHelp = `continuum token [--url <base>] [--api-key <key>] --subject <subject> [--scope conversations|admin] [--json]
 continuum token --refresh <refresh-token|-> [--url <base>] [--json]

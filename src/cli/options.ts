@@ -1,7 +1,7 @@
-import type { CliIo } from '../io.ts';
-import { UsageError } from '../io.ts';
+import type { CliIo } from './io.ts';
+import { UsageError } from './io.ts';
 
-/** The server `chat` and `token` talk to when `--url` is not given. */
+/** The server the client commands (`chat`, `token`) talk to when `--url` is not given. */
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 /** `--url`: an http(s) base URL, without a trailing slash. */
