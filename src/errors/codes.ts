@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   headers_too_large: { status: 431, title: 'The request headers are too large' },
   state_corrupt: { status: 500, title: 'Stored state failed its integrity check' },
   model_failed: { status: 502, title: 'The model provider failed' },
+  reply_interrupted: { status: 503, title: 'The server stopped before the reply was complete' },
   internal: { status: 500, title: 'Internal error' },
   not_implemented: { status: 501, title: 'Not available on this server' },
   store_unavailable: { status: 503, title: 'The store is unavailable' },

@@ -74,6 +74,10 @@ interface Running {
   started: number;
 }
 
+/** The reason a reply cut off by a stopping server fails with. */
+const interrupted = () =>
+  new AppError('reply_interrupted', 'The server stopped before the reply was complete; the user turn is stored');
+
 class Early implements EarlyReply {
   #taken = false;
   constructor(
@@ -109,6 +113,8 @@ class Early implements EarlyReply {
  */
 export class ReplyService {
   readonly #o: ReplyServiceOptions;
+  /** Replies being generated and stored, each with what to call once it is over (set by {@link interrupt}). */
+  readonly #generating = new Map<Running, () => void>();
 
   constructor(options: ReplyServiceOptions) {
     this.#o = options;
@@ -179,6 +185,7 @@ export class ReplyService {
       }
     }
     const { plan } = running;
+    this.#generating.set(running, () => {});
     try {
       if (plan.escalate) {
         this.#o.metrics?.escalations.inc({ intent: plan.intent });
@@ -206,7 +213,34 @@ export class ReplyService {
         : error;
     } finally {
       running.release();
+      const ended = this.#generating.get(running);
+      this.#generating.delete(running);
+      ended?.();
     }
+  }
+
+  /**
+   * Cut off every reply still being generated (a stopping server whose grace period ran out): each model call
+   * is aborted and the reply ends with `event: error` `reply_interrupted` in the event log, where its stream
+   * and every follower on every node see it; the user turns stay, no partial reply is stored. Resolves, with
+   * how many were cut off, once their error events are written or after `waitMs`.
+   */
+  async interrupt(waitMs = 2_000): Promise<number> {
+    const cut = [...this.#generating];
+    if (cut.length === 0) return 0;
+    const ended = Promise.all(
+      cut.map(
+        ([running]) =>
+          new Promise<void>((resolve) => {
+            this.#generating.set(running, resolve);
+            running.abort.abort(interrupted());
+          }),
+      ),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    return cut.length;
   }
 
   /**
@@ -279,7 +313,9 @@ export class ReplyService {
         coalescer.push(delta);
       }
       coalescer.end();
-      await generation.result;
+      const result = await generation.result;
+      // An aborted generation ends its deltas early but without an error: what arrived is not the reply.
+      if (result.stopReason === 'aborted') throw running.abort.signal.reason ?? interrupted();
     } finally {
       await writes;
     }

@@ -434,7 +434,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
   app.addHook('preClose', async () => {
     if (app.server.listening) stopListening(app.server);
     const unfinished = await drainInFlight(app, config.shutdownGrace * 1000);
-    if (unfinished > 0) app.log.warn({ unfinished }, 'shutdown grace period over; cutting off what is still running');
+    if (unfinished > 0) {
+      app.log.warn({ unfinished }, 'shutdown grace period over; cutting off what is still running');
+      // Replies still generating end with `event: error` reply_interrupted, so no client waits for them in vain.
+      const cut = await services.replies.interrupt();
+      if (cut > 0) app.log.warn({ replies: cut }, 'replies cut off by the stop');
+    }
     await endOpenStreams(app);
   });
   app.addHook('onClose', async () => {

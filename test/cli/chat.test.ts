@@ -176,39 +176,47 @@ describe('continuum chat against real server processes', () => {
     }
   }, 180_000);
 
-  it('a restart in the middle of a reply: the user is told the reply was lost, the message is stored once and the chat goes on', async () => {
-    const dir = dataDir();
-    // Slow words, and no grace period: the stop cuts the reply off half-way.
-    const env = { CONTINUUM_LOCAL_WORD_DELAY_MS: '150', CONTINUUM_SHUTDOWN_GRACE: '0' };
-    let server = await startServerProcess({ dataDir: dir, env });
-    const url = server.url;
-    const { apiKey } = await tenantWithToken(url, 'chat-mid-reply', SUBJECT);
-    const chat = startChat(['--url', url, '--api-key', apiKey, '--subject', SUBJECT, '--reply-wait', '2']);
-    const id = await conversationOf(chat);
+  it.each([
+    ['stopped (SIGTERM, no grace period): the server says reply_interrupted', 'stop'],
+    ['killed (kill -9): the chat finds the reply missing after --reply-wait', 'kill'],
+  ] as const)(
+    'a restart in the middle of a reply, %s; the user is told the reply was lost, the message is stored once and the chat goes on',
+    async (_how, end) => {
+      const dir = dataDir();
+      // Slow words, and no grace period: the stop cuts the reply off half-way.
+      const env = { CONTINUUM_LOCAL_WORD_DELAY_MS: '150', CONTINUUM_SHUTDOWN_GRACE: '0' };
+      let server = await startServerProcess({ dataDir: dir, env });
+      const url = server.url;
+      const { apiKey } = await tenantWithToken(url, `chat-mid-reply-${end}`, SUBJECT);
+      const chat = startChat(['--url', url, '--api-key', apiKey, '--subject', SUBJECT, '--reply-wait', '2']);
+      const id = await conversationOf(chat);
 
-    const first = 'I take lisinopril 10 mg every morning.';
-    chat.say(first);
-    await waitFor('the reply to start streaming', () => chat.text.includes(`You said: "${first}"`));
-    await server.stop();
-    server = await startServerProcess({ dataDir: dir, env: { ...env, CONTINUUM_PORT: new URL(url).port } });
-    await waitFor('the chat to say the reply was lost', () => chat.text.includes('the reply was lost'));
-    expect(chat.text).toContain('saved once, as turn 1');
+      const first = 'I take lisinopril 10 mg every morning.';
+      chat.say(first);
+      await waitFor('the reply to start streaming', () => chat.text.includes(`You said: "${first}"`));
+      if (end === 'stop') await server.stop();
+      else await server.kill9();
+      server = await startServerProcess({ dataDir: dir, env: { ...env, CONTINUUM_PORT: new URL(url).port } });
+      await waitFor('the chat to say the reply was lost', () => chat.text.includes('the reply was lost'));
+      expect(chat.text).toContain('saved once, as turn 1');
 
-    const second = 'What do I take in the morning?';
-    chat.say(second);
-    const reply = await replyShown(chat, () => url, apiKey, id, 2);
-    chat.end();
-    expect(await chat.exit).toBe(0);
+      const second = 'What do I take in the morning?';
+      chat.say(second);
+      const reply = await replyShown(chat, () => url, apiKey, id, 2);
+      chat.end();
+      expect(await chat.exit).toBe(0);
 
-    const turns = await storedTurns(url, apiKey, id);
-    expect(turns.map((t) => [t.role, t.content])).toEqual([
-      ['user', first],
-      ['user', second],
-      ['assistant', reply.content],
-    ]);
-    expect(chat.count('the reply was lost')).toBe(1);
-    expect(chat.count(reply.content)).toBe(1);
-  }, 120_000);
+      const turns = await storedTurns(url, apiKey, id);
+      expect(turns.map((t) => [t.role, t.content])).toEqual([
+        ['user', first],
+        ['user', second],
+        ['assistant', reply.content],
+      ]);
+      expect(chat.count('the reply was lost')).toBe(1);
+      expect(chat.count(reply.content)).toBe(1);
+    },
+    120_000,
+  );
 });
 
 describe('continuum chat against an in-process server', () => {

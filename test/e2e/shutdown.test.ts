@@ -346,21 +346,51 @@ describe('graceful shutdown: the grace period', () => {
     expect(body.reply).toMatchObject({ number: 2, role: 'assistant' });
   });
 
-  it('a reply still generating when the grace period ends: its stream ends with reconnect at its last event', async () => {
+  it('a reply still generating when the grace period ends is cut off with event: error reply_interrupted, stored for every follower', async () => {
     const { t, url, token, id } = await listening({ localWordDelayMs: 400, shutdownGrace: 1 });
     const stream = follow(`${url}/v1/conversations/${id}/turns`, token, {
       method: 'POST',
       body: { role: 'user', content: question, expectedTurn: 0, respond: true },
     });
+    // A follower of the conversation (on this node here; on any node it reads the same event log).
+    const follower = follow(`${url}/v1/conversations/${id}/events`, token);
+    await follower.open;
     await stream.until((e) => e.event === 'delta');
     const took = await stopping(t);
     // It waited for the reply as long as the grace period allowed (and not for ever).
     expect(took).toBeGreaterThanOrEqual(900);
     expect(took).toBeLessThan(15_000);
     expect(await stream.done).toBe('ended');
-    expect(stream.events.map((e) => e.event)).not.toContain('done');
-    const end = expectReconnectEnd(stream, 'cut-off reply');
-    expect(JSON.parse(end.data).resume).toBe(`/v1/conversations/${id}/events`);
+    const events = stream.events.map((e) => e.event);
+    expect(events).not.toContain('done');
+    // The client learns at once that this reply will not come, instead of waiting for it after a reconnect.
+    const last = stream.events.at(-1)!;
+    expect(last.event).toBe('error');
+    expect(JSON.parse(last.data)).toMatchObject({ code: 'reply_interrupted', status: 503 });
+    expect(await follower.done).toBe('ended');
+    const followerEnd = expectReconnectEnd(follower, 'follower');
+
+    // Restarted on the same data: the user turn is there, no partial reply, and the log ends with the error.
+    const again = await buildTestApp({ dataDir: t.dataDir, clock: t.clock });
+    apps.push(again);
+    const turns = (await again.request({ method: 'GET', url: `/v1/conversations/${id}/turns`, token })).json();
+    expect(turns.items.map((turn: Turn) => turn.role)).toEqual(['user']);
+    const againUrl = await again.app.listen({ host: '127.0.0.1', port: 0 });
+    const resumed = follow(`${againUrl}/v1/conversations/${id}/events`, token, {
+      lastEventId: stream.events.at(-2)!.id!,
+    });
+    await resumed.until((e) => e.event === 'error');
+    resumed.close();
+    expect(resumed.events.map((e) => [e.id, e.event])).toEqual([[last.id, 'error']]);
+    // The follower saw the error live, or resuming where its reconnect event said finds it: never lost.
+    const seen = follower.events.filter((e) => e.event === 'error').map((e) => e.id);
+    if (seen.length === 0) {
+      const caughtUp = follow(`${againUrl}/v1/conversations/${id}/events`, token, { lastEventId: followerEnd.id! });
+      await caughtUp.until((e) => e.event === 'error');
+      caughtUp.close();
+      seen.push(...caughtUp.events.filter((e) => e.event === 'error').map((e) => e.id));
+    }
+    expect(seen).toEqual([last.id]);
   });
 
   it('an endless follower does not hold the stop: it gets reconnect at once, at the event it resumed from', async () => {

@@ -105,6 +105,9 @@ export async function sendMessage(
         case 'error': {
           printer.end();
           const problem = event.data;
+          // A stopping server cut the reply off and said so: the same outcome as a reply found lost, told at once.
+          if (problem.code === 'reply_interrupted')
+            return ended(ctx, new StopFollowing('lost'), reply, undefined, '', expectedTurn);
           screen.error(
             `the reply failed (${problem.code}: ${problem.detail}); your message is saved as turn ${reply.turn?.number ?? '?'}`,
           );
