@@ -5,15 +5,14 @@ import type { TurnReader } from './rebase.ts';
 import type { ClientStats } from './stats.ts';
 import { SyncAppends } from './sync-appends.ts';
 import { decideOnClose } from './sync-close.ts';
+import { subscribedOf } from './sync-frames.ts';
 import type {
   SyncAck,
   SyncAppendInput,
   SyncEvent,
   SyncOptions,
-  SyncPresentMember,
   SyncReady,
   SyncState,
-  SyncSubscribed,
   SyncTimers,
   WebSocketLike,
 } from './sync-types.ts';
@@ -37,18 +36,6 @@ const globalTimers: SyncTimers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
-
-const isMember = (value: unknown): value is SyncPresentMember =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as SyncPresentMember).subject === 'string' &&
-  typeof (value as SyncPresentMember).connection === 'string';
-
-/** A `subscribed` frame as {@link SyncSubscribed}: an entry of `present` that is not a member is left out. */
-function subscribedOf(frame: Record<string, unknown>): SyncSubscribed {
-  const present = Array.isArray(frame['present']) ? frame['present'].filter(isMember) : [];
-  return { ...frame, after: typeof frame['after'] === 'string' ? frame['after'] : null, present };
-}
 
 /**
  * A conversation's live sync over WebSocket (`GET …/sync`, the "Sync
