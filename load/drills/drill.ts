@@ -4,6 +4,8 @@
  * here (no PostgreSQL binaries, no permission to mount) is "not available",
  * which is not a failure but is said out loud.
  */
+import { type Cluster, type ClusterOptions, clusterUnavailable, startCluster } from '../lib/cluster.ts';
+import { DataDirs } from '../lib/scenario.ts';
 import type { VerifyFigures } from './writers.ts';
 
 export interface DrillCheck {
@@ -62,6 +64,30 @@ export interface Drill {
   name: string;
   title: string;
   run(ctx: DrillContext, record: DrillRecord): Promise<void>;
+}
+
+/**
+ * Run `body` on a fresh cluster of `continuum serve` nodes on private PostgreSQL (and Redis): a drill that
+ * cannot start them here is recorded as not available; the cluster and its data dirs always go afterwards.
+ */
+export async function onCluster(
+  record: DrillRecord,
+  options: Omit<ClusterOptions, 'dirs'> & { ownPostgres?: boolean },
+  body: (cluster: Cluster) => Promise<void>,
+): Promise<void> {
+  const unavailable = clusterUnavailable(options.redis);
+  if (unavailable !== undefined) {
+    record.unavailable = unavailable;
+    return;
+  }
+  const dirs = new DataDirs();
+  const cluster = await startCluster({ ...options, dirs });
+  try {
+    await body(cluster);
+  } finally {
+    await cluster.destroy();
+    dirs.cleanup();
+  }
 }
 
 /** Run one drill: a thrown error is a failure with its message. */

@@ -4,10 +4,9 @@
  * and with PostgreSQL (two nodes, the clients move to the survivor). Every
  * acknowledged turn must be there afterwards, exactly once.
  */
-import { clusterUnavailable, startCluster } from '../lib/cluster.ts';
 import { type ContinuumNode, createNode } from '../lib/node-process.ts';
 import { DataDirs } from '../lib/scenario.ts';
-import type { Drill, DrillContext, DrillRecord } from './drill.ts';
+import { type Drill, type DrillContext, type DrillRecord, onCluster } from './drill.ts';
 import { Writers, waitFor } from './writers.ts';
 
 const healthy = async (url: string) => {
@@ -63,14 +62,7 @@ export const kill9Postgres: Drill = {
   name: 'kill9-postgres',
   title: 'kill -9 of one of two PostgreSQL nodes during appends, then a restart',
   async run(ctx: DrillContext, record: DrillRecord) {
-    const unavailable = clusterUnavailable(false);
-    if (unavailable !== undefined) {
-      record.unavailable = unavailable;
-      return;
-    }
-    const dirs = new DataDirs();
-    const cluster = await startCluster({ label: `kill9_${Date.now().toString(36)}`, nodes: 2, redis: false, dirs });
-    try {
+    await onCluster(record, { label: `kill9_${Date.now().toString(36)}`, nodes: 2, redis: false }, async (cluster) => {
       const [a, b] = cluster.nodes as [ContinuumNode, ContinuumNode];
       // Clients use every live node; a refused attempt moves to the next one.
       const writers = new Writers({
@@ -107,9 +99,6 @@ export const kill9Postgres: Drill = {
       );
       record.figure('acknowledged before the kill', ackedAtKill);
       record.figure('restart to healthy (ms)', Math.round(restartMs));
-    } finally {
-      await cluster.destroy();
-      dirs.cleanup();
-    }
+    });
   },
 };
