@@ -8,8 +8,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { genesisHash, turnHash } from '../../src/conversations/turn-hash.ts';
-import type { ConversationId } from '../../src/core/types.ts';
+
+export { firstBrokenTurn } from '../../src/conversations/turn-hash.ts';
+
 import { type CallOptions, type CallResult, call, outcomeOf } from './http.ts';
 import { LOAD_ADMIN_TOKEN } from './node-process.ts';
 import type { Recorder } from './recorder.ts';
@@ -210,28 +211,6 @@ export class Patient {
     this.#recorder.fail(op, outcomeOf(res), res.text || res.failure);
     return false;
   }
-}
-
-/**
- * ADR-003's chain recomputed from the conversation's genesis hash: the first
- * turn number out of place or not hashing, or null when the turns are exactly
- * 1..n and every hash follows from its predecessor.
- */
-export function firstBrokenTurn(conversationId: string, turns: readonly Turn[]): number | null {
-  let prevHash = genesisHash(conversationId as ConversationId);
-  for (const [index, turn] of turns.entries()) {
-    if (turn.number !== index + 1) return index + 1;
-    const expected = turnHash(prevHash, {
-      conversationId: conversationId as ConversationId,
-      number: turn.number,
-      role: turn.role,
-      content: turn.content,
-      createdAt: turn.createdAt,
-    });
-    if (expected !== turn.hash) return turn.number;
-    prevHash = turn.hash;
-  }
-  return null;
 }
 
 /** Run `fn` over `items` with at most `limit` running at once. */

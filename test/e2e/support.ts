@@ -1,5 +1,5 @@
-import { genesisHash, turnHash } from '../../src/conversations/turn-hash.ts';
-import type { ConversationId } from '../../src/core/types.ts';
+export { firstBrokenTurn } from '../../src/conversations/turn-hash.ts';
+
 import { callJson } from '../helpers/server-process.ts';
 
 /** A turn as the API returns it. */
@@ -42,26 +42,4 @@ export async function allTurns(baseUrl: string, token: string, id: string): Prom
     turns.push(...res.body.items);
     if (res.body.items.length < 500) return turns;
   }
-}
-
-/**
- * Recompute ADR-003's chain from the conversation's genesis hash: returns the
- * first turn number that is out of place or does not hash, or null when the
- * turns are exactly 1..n and every hash follows from its predecessor.
- */
-export function firstBrokenTurn(id: string, turns: Turn[]): number | null {
-  let prevHash = genesisHash(id as ConversationId);
-  for (const [index, turn] of turns.entries()) {
-    if (turn.number !== index + 1) return index + 1;
-    const expected = turnHash(prevHash, {
-      conversationId: id as ConversationId,
-      number: turn.number,
-      role: turn.role,
-      content: turn.content,
-      createdAt: turn.createdAt,
-    });
-    if (expected !== turn.hash) return turn.number;
-    prevHash = turn.hash;
-  }
-  return null;
 }

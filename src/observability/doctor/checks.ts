@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
-import { genesisHash, turnHash } from '../../conversations/turn-hash.ts';
-import type { ConversationId, Role } from '../../core/types.ts';
+import { firstBrokenTurn } from '../../conversations/turn-hash.ts';
+import type { Role } from '../../core/types.ts';
 import { type Answer, CheckFailure, type DoctorHttp, describeAnswer, type SseEvent } from './http.ts';
 
 /** The four post-deploy validations, in the order they run. */
@@ -193,28 +193,6 @@ export async function streamingResponse(ctx: DoctorContext): Promise<string> {
   }
   const first = firstDelta === undefined ? '' : `; first delta after ${Math.round(firstDelta)} ms`;
   return `SSE reply completed: turn, ${deltas} delta event(s), done (assistant turn 2)${first}`;
-}
-
-/**
- * The first turn that is out of place or whose hash does not follow from its
- * predecessor (ADR-003), recomputed from the conversation's genesis hash; null
- * when the chain holds.
- */
-export function firstBrokenTurn(id: string, turns: Turn[]): number | null {
-  let prevHash = genesisHash(id as ConversationId);
-  for (const [index, turn] of turns.entries()) {
-    if (turn.number !== index + 1) return index + 1;
-    const expected = turnHash(prevHash, {
-      conversationId: id as ConversationId,
-      number: turn.number,
-      role: turn.role,
-      content: turn.content,
-      createdAt: turn.createdAt,
-    });
-    if (expected !== turn.hash) return turn.number;
-    prevHash = turn.hash;
-  }
-  return null;
 }
 
 /** Close what the checks opened and revoke their token family; failures here are not the deployment's. */
