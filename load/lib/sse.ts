@@ -1,43 +1,13 @@
 /**
- * Server-sent events for the load generator: a push parser, and one SSE
- * request (`GET …/events` followers, `POST …/turns` replies) on its own
- * socket, each event handed over as it arrives.
+ * Server-sent events for the load generator: one SSE request (`GET …/events`
+ * followers, `POST …/turns` replies) on its own socket, each event parsed by
+ * the client SDK's parser and handed over as it arrives.
  */
 import http from 'node:http';
+import { type SseMessage, SseParser } from '../../src/client/sse-parser.ts';
 
-/** One event as received (comments, such as heartbeats and queue positions, are skipped). */
-export interface SseEvent {
-  id: string;
-  event: string;
-  data: string;
-}
-
-/** Frames `text/event-stream` text into events; feed it chunks in order. */
-export class SseParser {
-  #buffer = '';
-
-  push(chunk: string): SseEvent[] {
-    this.#buffer += chunk;
-    const events: SseEvent[] = [];
-    let end = this.#buffer.indexOf('\n\n');
-    while (end !== -1) {
-      const block = this.#buffer.slice(0, end);
-      this.#buffer = this.#buffer.slice(end + 2);
-      end = this.#buffer.indexOf('\n\n');
-      const event: SseEvent = { id: '', event: 'message', data: '' };
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('id: ')) event.id = line.slice(4);
-        else if (line.startsWith('event: ')) event.event = line.slice(7);
-        else if (line.startsWith('data: ')) data.push(line.slice(6));
-      }
-      if (data.length === 0) continue;
-      event.data = data.join('\n');
-      events.push(event);
-    }
-    return events;
-  }
-}
+/** One event as received; the SDK's parser skips comments (heartbeats, queue positions). */
+export type SseEvent = SseMessage;
 
 export interface SseRequestOptions {
   url: string;
