@@ -99,7 +99,7 @@ const NO = new Set(['no', 'nope', 'nah', 'none', 'never', 'negative', 'nothing']
 const NO_PHRASES =
   /^(?:(?:um|uh|hm+|oh|well|so)[ ,]+)*(?:not really|not that i (?:know|am aware|'m aware|recall|remember)|i don'?t think so|i do not think so|i (?:do not|don'?t|haven'?t|have not|didn'?t|did not|am not)|i'?m not|not at all|not any|not to my knowledge|none that i know)\b/;
 const YES_PHRASES =
-  /^(?:(?:um|uh|hm+|oh|well|so)[ ,]+)*(?:i (?:do|am|have|did)\b(?! not| n)|i think so|i believe so|that'?s (?:right|correct)|of course|i'?m on|you got it|that'?s it|that'?s the one|that one)/;
+  /^(?:(?:um|uh|hm+|oh|well|so)[ ,]+)*(?:i (?:do|am|have|did)\b(?! not| n)|i think so|i believe so|that(?:'?s| is) (?:right|correct)|of course|i'?m on|you got it|that'?s it|that'?s the one|that one)/;
 
 function clauses(tokens: readonly Token[], cues: readonly CueHit[]): number[] {
   const termStarts = new Set(cues.filter((c) => c.types.includes('term')).map((c) => c.start));

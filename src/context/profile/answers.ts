@@ -114,19 +114,26 @@ export function lastRelationOf(turn: TurnInput): string | undefined {
   return readTurn(turn).lastRelation;
 }
 
+/** A turn that carries on the one before it: "Yeah, and Dilatrate and cyclobenzaprine." */
+const CONTINUES = /^\W*(?:(?:yeah|yes|yep|yup|oh|um|uh|right|okay|ok)\b[\s,.]+)*(?:and|also|plus|as well as)\b/i;
+
 /**
  * Read the recent turns (oldest first) for the answer given by `role`: the
  * nearest other speaker's turn that asks something (skipping "Me?"/"Yes."
  * acknowledgements), with its topic carried over clarifications such as
- * "Naprosyn?". Undefined when nothing was asked.
+ * "Naprosyn?". A turn that opens by carrying on ("and ...") also carries on
+ * an allergy list stated just before it by a speaker of the same role (two
+ * clinicians going over a chart). Undefined when nothing was asked.
  */
-export function openQuestion(history: readonly TurnInput[], role: string): OpenQuestion | undefined {
+export function openQuestion(history: readonly TurnInput[], role: string, text = ''): OpenQuestion | undefined {
   let base: TurnReading | undefined;
   let i = history.length - 1;
+  const continues = CONTINUES.test(text);
   for (; i >= 0 && i >= history.length - 3; i--) {
     const t = history[i] as TurnInput;
     const r = readTurn(t);
-    if (t.role !== role && (r.asked || r.allergy)) {
+    const carriedOn = continues && i === history.length - 1 && r.allergy;
+    if ((t.role !== role && (r.asked || r.allergy)) || carriedOn) {
       base = r;
       break;
     }

@@ -64,7 +64,7 @@ export function extractFacts(turn: TurnInput, options: ExtractOptions = {}): Fac
   const text = detokenize(turn.text);
   // Lower-cased transcripts (ACI-Bench) cannot show names by their capitals.
   const cased = /[A-Z]/.test(text);
-  const q = history.length > 0 ? openQuestion(history.slice(-6), turn.role) : undefined;
+  const q = history.length > 0 ? openQuestion(history.slice(-6), turn.role, text) : undefined;
   const ctx: TurnContext = {
     source,
     allergyAnswer: q?.allergy ?? false,

@@ -12,7 +12,9 @@ export type Placement = 'fact' | 'candidate' | 'none';
 
 /** Words that make a question ask about the patient having or taking something (not "better than Claritin?"). */
 const ASKING =
-  /\b(?:take|takes|taking|took|on|using|use|used|apply|applying|have|has|had|any|anything|ever|still|been|get|gets|allergic|allergy|allergies|experienc\w*|notice\w*|suffer\w*|diagnosed|history|mean|talking about|referring to|how about|what about)\b/;
+  /\b(?:take|takes|taking|took|on|using|use|used|apply|applying|have|has|had|any|anything|ever|still|been|get|gets|allergic|allergy|allergies|experienc\w*|notice\w*|suffer\w*|diagnosed|history|mean|talking about|referring to|how about|what about|smoke|smokes|smoking|drink|drinks|drinking)\b/;
+/** "Are you diabetic?", "Is he a smoker?": a copular question about the term right after its subject asks. */
+const COPULAR_SUBJECT = /^(?:(?:and|so|okay|ok|um|uh|now|also|alright|well|but)\s+)*(?:are|were|is|was)\s+(?:you|he|she|they|the patient)\s+(?:a\s+|an\s+)?$/;
 /** In a wh-question these mark a known thing ("how is the synthroid working?"). */
 const PRESUPPOSING = new Set(['the', 'that']);
 /** In any question these do ("is your asthma under control?"). */
@@ -46,6 +48,11 @@ function clauseAsks(a: Analysis, hit: TermHit): boolean {
   return CLAUSE_QUESTION.test(a.sentence.lower.slice(start, a.tokens[hit.start]?.start ?? start));
 }
 
+function copular(a: Analysis, hit: TermHit): boolean {
+  const start = a.tokens[a.lead]?.start ?? 0;
+  return COPULAR_SUBJECT.test(a.sentence.lower.slice(start, a.tokens[hit.start]?.start ?? start));
+}
+
 function hedged(a: Analysis, hit: TermHit): boolean {
   return cuesIn(a, a.clause[hit.start] ?? 0).some((c) => c.end <= hit.start && c.types.includes('hedge'));
 }
@@ -63,6 +70,6 @@ export function placer(a: Analysis): (hit: TermHit) => Placement {
     if (hedged(a, hit)) return 'none';
     const asked = q || clauseAsks(a, hit);
     if (!asked || presupposed(a, hit, wh)) return 'fact';
-    return asking || !q ? 'candidate' : 'none';
+    return asking || !q || copular(a, hit) ? 'candidate' : 'none';
   };
 }

@@ -149,4 +149,62 @@ describe('answers read against the question they answer', () => {
     ]);
     expect(p.medications).toEqual([]);
   });
+
+  it('"That is correct." affirms the asked condition', () => {
+    const p = replay([
+      ['doctor', 'You also have a history of diabetes mellitus?'],
+      ['patient', 'That is correct.'],
+    ]);
+    expect(byId(p.conditions, 'condition:diabetes')).toMatchObject({ status: 'historical' });
+  });
+
+  it('a copular question asks about the term right after its subject: "Are you diabetic?" — "No, …" denies it', () => {
+    const p = replay([
+      ['doctor', 'Are you diabetic?'],
+      ['patient', "No, I don't have any such conditions."],
+    ]);
+    expect(byId(p.conditions, 'condition:diabetes')).toMatchObject({ status: 'negated' });
+  });
+
+  it('a question about something else named in a copular question asks nothing of it', () => {
+    const p = replay([
+      ['doctor', 'Are you worried about the Claritin making you sleepy?'],
+      ['patient', 'Yes.'],
+    ]);
+    expect(p.medications).toEqual([]);
+  });
+
+  it('smoking and drinking questions are answered: "No I do not." denies both; "Yes, …" affirms', () => {
+    const denied = replay([
+      ['doctor', 'Okay, and do you smoke or drink alcohol?'],
+      ['patient', 'No I do not.'],
+    ]);
+    expect(byId(denied.conditions, 'condition:tobacco-use')).toMatchObject({ status: 'negated' });
+    expect(byId(denied.conditions, 'condition:alcohol-use')).toMatchObject({ status: 'negated' });
+    const smoker = replay([
+      ['doctor', 'Are you a smoker?'],
+      ['patient', 'Yes, I have been for a long time.'],
+    ]);
+    expect(byId(smoker.conditions, 'condition:tobacco-use')).toMatchObject({ status: 'active' });
+  });
+
+  it('"and …" carries on an allergy list the previous speaker of the same role stated (two clinicians)', () => {
+    const p = replay([
+      ['clinician', 'Okay, so he is allergic to Lamisil, Equagesic. Oh, he is allergic to Bactrim too.'],
+      ['clinician', 'Yeah, and Dilatrate and cyclobenzaprine.'],
+    ]);
+    expect(p.allergies.map((a) => a.id)).toEqual(
+      expect.arrayContaining(['allergy:isosorbide-dinitrate', 'allergy:cyclobenzaprine']),
+    );
+    expect(p.medications).toEqual([]);
+  });
+
+  it('a same-role turn that does not carry on is not read as part of the list', () => {
+    const p = replay([
+      ['clinician', 'He is allergic to Bactrim.'],
+      ['clinician', 'He takes cyclobenzaprine at night.'],
+    ]);
+    expect(byId(p.medications, 'med:cyclobenzaprine')).toMatchObject({ status: 'active' });
+    expect(byId(p.allergies, 'allergy:cyclobenzaprine')).toBeUndefined();
+  });
 });
