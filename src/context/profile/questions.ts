@@ -14,7 +14,8 @@ export type Placement = 'fact' | 'candidate' | 'none';
 const ASKING =
   /\b(?:take|takes|taking|took|on|using|use|used|apply|applying|have|has|had|any|anything|ever|still|been|get|gets|allergic|allergy|allergies|experienc\w*|notice\w*|suffer\w*|diagnosed|history|mean|talking about|referring to|how about|what about|smoke|smokes|smoking|drink|drinks|drinking)\b/;
 /** "Are you diabetic?", "Is he a smoker?": a copular question about the term right after its subject asks. */
-const COPULAR_SUBJECT = /^(?:(?:and|so|okay|ok|um|uh|now|also|alright|well|but)\s+)*(?:are|were|is|was)\s+(?:you|he|she|they|the patient)\s+(?:a\s+|an\s+)?$/;
+const COPULAR_SUBJECT =
+  /^(?:(?:and|so|okay|ok|um|uh|now|also|alright|well|but)\s+)*(?:are|were|is|was)\s+(?:you|he|she|they|the patient)\s+(?:a\s+|an\s+)?$/;
 /** In a wh-question these mark a known thing ("how is the synthroid working?"). */
 const PRESUPPOSING = new Set(['the', 'that']);
 /** In any question these do ("is your asthma under control?"). */
