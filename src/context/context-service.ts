@@ -160,7 +160,10 @@ export class ContextService {
    * its next read).
    */
   advanceLater(c: ConversationRecord, fresh: TurnView[], onError: (error: unknown) => void): void {
-    this.advance(c, fresh).catch(onError);
+    // The next build of this conversation renders the new state's profile block: render it now, off that request.
+    this.advance(c, fresh)
+      .then((state) => this.#view(state))
+      .catch(onError);
   }
 
   /**
