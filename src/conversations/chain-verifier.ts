@@ -10,23 +10,41 @@ const corrupt = (conversationId: string, detail: string) =>
     extras: { conversationId },
   });
 
+/** A stored row this node has opened and checked, with what it opened to. */
+interface OpenedRow {
+  row: TurnRecord;
+  view: TurnView;
+}
+
 /**
  * Checks turn hash chains (ADR-003) and opens turn content. The whole chain
  * is walked the first time a node loads a conversation; after that only the
  * turns appended since, so a load costs the same at turn 10 as at 10,000.
  * Every turn served is checked on its own as well, so an edited row is never
  * shown as data.
+ *
+ * Opening a row is a pure function of the row (number, role, time, hash,
+ * predecessor's hash, ciphertext) and the tenant's key, so its result is
+ * kept for the rows served most recently: a row read again that is equal,
+ * byte for byte, to one already checked opens to the same text without
+ * decrypting and hashing it again. Any edit to a stored row (a flipped byte
+ * of its ciphertext, another hash, time or role) makes it a different row,
+ * which is checked in full.
  */
 export class ChainVerifier {
   readonly #store: Store;
   readonly #cipher: TenantCipher;
   readonly #verified = new Map<ConversationId, { turn: number; headHash: string }>();
   readonly #capacity: number;
+  /** Rows opened lately, by tenant, conversation and turn number (LRU). */
+  readonly #opened = new Map<string, OpenedRow>();
+  readonly #openedCapacity: number;
 
-  constructor(options: { store: Store; cipher: TenantCipher; capacity?: number }) {
+  constructor(options: { store: Store; cipher: TenantCipher; capacity?: number; openedRows?: number }) {
     this.#store = options.store;
     this.#cipher = options.cipher;
     this.#capacity = options.capacity ?? 50_000;
+    this.#openedCapacity = options.openedRows ?? 5_000;
   }
 
   /** Prove the stored chain of `conversation` ends at its head hash, or throw `state_corrupt`. */
@@ -46,7 +64,7 @@ export class ChainVerifier {
       if (batch.length === 0) break;
       for (const row of batch) {
         if (row.number !== number + 1) throw corrupt(conversation.id, `turn ${number + 1} is missing`);
-        this.open(conversation.tenantId, row, prevHash);
+        this.open(conversation.tenantId, row, prevHash, false);
         prevHash = row.hash;
         number = row.number;
       }
@@ -67,10 +85,29 @@ export class ChainVerifier {
   /**
    * Open one stored turn, checking that it follows `prevHash` and that its
    * content still hashes to its stored hash. Needs `cipher.ensureLoaded`.
+   * `keep: false` (a walk over the whole chain) leaves the row out of the
+   * rows kept as opened.
    */
-  open(tenantId: TenantId, row: TurnRecord, prevHash: string): TurnView {
+  open(tenantId: TenantId, row: TurnRecord, prevHash: string, keep = true): TurnView {
     if (row.prevHash !== prevHash)
       throw corrupt(row.conversationId, `turn ${row.number} does not follow its predecessor`);
+    const key = `${tenantId}\u0000${row.conversationId}\u0000${row.number}`;
+    const opened = this.#opened.get(key);
+    if (opened !== undefined && sameRow(opened.row, row)) {
+      this.#opened.delete(key);
+      this.#opened.set(key, opened);
+      return { ...opened.view };
+    }
+    const view = this.#openAndCheck(tenantId, row, prevHash);
+    if (keep) {
+      this.#opened.delete(key);
+      if (this.#opened.size >= this.#openedCapacity) this.#opened.delete(this.#opened.keys().next().value as string);
+      this.#opened.set(key, { row: { ...row, content: Uint8Array.from(row.content) }, view: { ...view } });
+    }
+    return view;
+  }
+
+  #openAndCheck(tenantId: TenantId, row: TurnRecord, prevHash: string): TurnView {
     let content: string;
     try {
       content = this.#cipher.openSync(
@@ -101,4 +138,17 @@ export class ChainVerifier {
       return view;
     });
   }
+}
+
+/** Whether two stored rows are the same in everything that opening and checking a turn reads. */
+function sameRow(a: TurnRecord, b: TurnRecord): boolean {
+  return (
+    a.hash === b.hash &&
+    a.prevHash === b.prevHash &&
+    a.number === b.number &&
+    a.conversationId === b.conversationId &&
+    a.role === b.role &&
+    a.createdAt === b.createdAt &&
+    Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength).equals(b.content)
+  );
 }
