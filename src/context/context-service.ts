@@ -34,12 +34,20 @@ export type TurnReader = (
   limit: number,
 ) => Promise<TurnView[]>;
 
+/** Verified, decrypted turns of a conversation by number, in the order asked (retrieval's reader: one store call). */
+export type TurnsAtReader = (
+  tenantId: TenantId,
+  c: ConversationRecord,
+  numbers: readonly number[],
+) => Promise<TurnView[]>;
+
 export interface ContextServiceOptions {
   store: Store;
   clock: Clock;
   cipher: TenantCipher;
   summarizer: Summarizer;
   readTurns: TurnReader;
+  readTurnsAt: TurnsAtReader;
   /** A model-backed extractor (when a real model is configured); the embedded one stays the floor and fallback. */
   extractor?: ModelExtractor;
   /** Token budget of the prompt (CONTINUUM_CONTEXT_TOKENS). */
@@ -446,10 +454,18 @@ export class ContextService {
   async #retrieve(c: ConversationRecord, q: string, limit: number, excludeFrom: number, budgetTokens = Infinity) {
     const index = await this.#ensureIndex(c);
     const hits = index.search(q, { limit, excludeFrom });
+    if (hits.length === 0) return [];
+    // Every hit and its predecessor in one store read, not a round trip per hit.
+    const turns = await this.#o.readTurnsAt(
+      c.tenantId,
+      c,
+      hits.map((hit) => hit.number),
+    );
+    const byNumber = new Map(turns.map((turn) => [turn.number, turn]));
     const out: (TurnView & { score: number })[] = [];
     let used = 0;
     for (const hit of hits) {
-      const [turn] = await this.#o.readTurns(c.tenantId, c, hit.number - 1, 1);
+      const turn = byNumber.get(hit.number);
       if (!turn) continue;
       const cost = retrievedTurnTokens(toPromptTurn(turn));
       if (used + cost > budgetTokens) continue; // a smaller, lower-ranked turn may still fit

@@ -6,7 +6,13 @@ import { asConversationId, type Role, type TenantId } from '../core/types.ts';
 import type { TenantCipher } from '../crypto/data-keys.ts';
 import { AppError } from '../errors/index.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { AppendOutcome, ConversationRecord, Store } from '../store/port.ts';
+import {
+  type AppendOutcome,
+  type ConversationRecord,
+  MAX_GET_TURNS,
+  type Store,
+  type TurnRecord,
+} from '../store/port.ts';
 import type { EventBus } from '../sync/event-bus.ts';
 import { appendAudit, requestHash } from './append-audit.ts';
 import { ChainVerifier } from './chain-verifier.ts';
@@ -320,6 +326,38 @@ export class ConversationService {
     const [anchor, ...served] = await this.#o.store.listTurns(tenantId, c.id, after - 1, limit + 1);
     if (!anchor || anchor.number !== after) return this.#complete(c, after, limit, []);
     return this.#complete(c, after, limit, this.#chains.openRange(tenantId, served, anchor.hash));
+  }
+
+  /**
+   * The turns numbered `numbers` (retrieval's hits), each checked against its predecessor's hash like
+   * `readTurns`, read with their predecessors in one store call; in the order of `numbers`, once each.
+   * A number past `c.turn` that has no row is left out; a missing row at or below it is `state_corrupt`.
+   */
+  async readTurnsAt(tenantId: TenantId, c: ConversationRecord, numbers: readonly number[]): Promise<TurnView[]> {
+    const wanted = [...new Set(numbers.filter((n) => Number.isSafeInteger(n) && n > 0))];
+    const needed = [...new Set(wanted.flatMap((n) => (n === 1 ? [1] : [n - 1, n])))].sort((a, b) => a - b);
+    const rows = new Map<number, TurnRecord>();
+    // One call unless a caller asks for more than the store takes at once (search's 50 hits still fit).
+    const reads: Promise<TurnRecord[]>[] = [];
+    for (let i = 0; i < needed.length; i += MAX_GET_TURNS) {
+      reads.push(this.#o.store.getTurns(tenantId, c.id, needed.slice(i, i + MAX_GET_TURNS)));
+    }
+    for (const row of (await Promise.all(reads)).flat()) rows.set(row.number, row);
+    return wanted.flatMap((n) => {
+      const row = rows.get(n);
+      const prevHash = n === 1 ? c.genesisHash : rows.get(n - 1)?.hash;
+      if (row && prevHash !== undefined) return [this.#chains.open(tenantId, row, prevHash)];
+      // Appended after `c` was read: left out when it is not there, as readTurns leaves it out.
+      if (n > c.turn) return [];
+      const missing = row ? n - 1 : n;
+      throw new AppError(
+        'state_corrupt',
+        `Conversation ${c.id} failed its integrity check: turn ${missing} is missing`,
+        {
+          extras: { conversationId: c.id },
+        },
+      );
+    });
   }
 
   /** A read that comes back shorter than the conversation's turn count says is missing rows. */

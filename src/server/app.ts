@@ -276,6 +276,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     ...contextModels(config, model, metrics, (tenantId) => flags.isEnabled('model-context', tenantId)),
     useRetrieval: (tenantId) => flags.isEnabled('retrieval', tenantId),
     readTurns: (tenantId, conversation, after, limit) => conversations.readTurns(tenantId, conversation, after, limit),
+    readTurnsAt: (tenantId, conversation, numbers) => conversations.readTurnsAt(tenantId, conversation, numbers),
     budgetTokens: config.contextTokens,
     recentMessages: config.contextRecentMessages,
     recentTokens: config.contextRecentTokens,

@@ -103,6 +103,15 @@ export interface Store extends DataKeyRepository {
   appendTurn(tenantId: TenantId, request: AppendTurnRequest, audit: AuditBatch<AppendOutcome>): Promise<AppendOutcome>;
   /** Turns with `number > after`, ascending, at most `limit`. */
   listTurns(tenantId: TenantId, id: ConversationId, after: number, limit: number): Promise<TurnRecord[]>;
+  /**
+   * The turns whose number is in `numbers`, ascending, in one round trip (retrieval reads scattered turns
+   * with their predecessors). Duplicates, non-positive and non-integer numbers are ignored; a number with
+   * no turn is simply absent. `TypeError` past {@link MAX_GET_TURNS} numbers.
+   *
+   * @example
+   * const [anchor, hit] = await store.getTurns(tenantId, id, [41, 42]);
+   */
+  getTurns(tenantId: TenantId, id: ConversationId, numbers: readonly number[]): Promise<TurnRecord[]>;
 
   /** A conversation's working-context state (sealed by the service), or null before its first update. */
   getContextState(tenantId: TenantId, conversationId: ConversationId): Promise<ContextStateRecord | null>;
@@ -212,6 +221,23 @@ export interface Store extends DataKeyRepository {
    * recomputed (`verify` judges them). An empty list is a no-op; `TypeError` if an event is another tenant's.
    */
   importAuditEvents(tenantId: TenantId, events: AuditEvent[]): Promise<void>;
+}
+
+/** Most numbers one {@link Store.getTurns} call takes. */
+export const MAX_GET_TURNS = 100;
+
+/**
+ * What {@link Store.getTurns} looks up: the distinct positive integers of `numbers`, ascending.
+ * `TypeError` when `numbers` holds more than {@link MAX_GET_TURNS} entries (duplicates counted).
+ */
+export function turnNumbersToGet(numbers: readonly number[]): number[] {
+  if (!Array.isArray(numbers)) throw new TypeError('getTurns: numbers must be an array of turn numbers');
+  if (numbers.length > MAX_GET_TURNS) {
+    throw new TypeError(`getTurns: ${numbers.length} numbers exceed the ${MAX_GET_TURNS} one call takes`);
+  }
+  const wanted = new Set<number>();
+  for (const n of numbers) if (Number.isSafeInteger(n) && n > 0) wanted.add(n);
+  return [...wanted].sort((a, b) => a - b);
 }
 
 /** A subject other than the owner who takes part in a conversation. */

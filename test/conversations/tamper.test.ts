@@ -114,4 +114,36 @@ describe('tampered turns in the database are refused with 500 state_corrupt, nev
     const listing = await t.request({ method: 'GET', url: `/v1/conversations/${bobId}/turns`, token: bob });
     expectCorrupt(listing, 'alice');
   });
+
+  it('(e) old turns only retrieval reads, overwritten or their predecessor deleted after the index was built, fail the search', async () => {
+    const { t, alice, bob, aliceId, bobId } = await setup();
+    const search = (id: string, token: string, q: string) =>
+      t.request({ method: 'GET', url: `/v1/conversations/${id}/search?q=${q}`, token });
+    // The first searches build this node's indexes from verified turns; turn n is the only one with the word "n".
+    for (const [id, token, n] of [
+      [aliceId, alice, 2],
+      [bobId, bob, 3],
+    ] as const) {
+      const before = await search(id, token, String(n));
+      expect(before.statusCode).toBe(200);
+      expect((before.json() as { items: { number: number }[] }).items.map((i) => i.number)).toEqual([n]);
+    }
+    tamper(
+      t,
+      `UPDATE turns SET content = (${contentOf}) WHERE conversation_id = ? AND number = 2`,
+      aliceId,
+      7,
+      aliceId,
+    );
+    tamper(t, 'DELETE FROM turns WHERE conversation_id = ? AND number = 2', bobId);
+    // This node proved both chains before the tamper and reads nothing else: loading them still passes.
+    for (const [id, token] of [
+      [aliceId, alice],
+      [bobId, bob],
+    ] as const) {
+      expect((await t.request({ method: 'GET', url: `/v1/conversations/${id}`, token })).statusCode).toBe(200);
+    }
+    expectCorrupt(await search(aliceId, alice, '2'));
+    expectCorrupt(await search(bobId, bob, '3'));
+  });
 });

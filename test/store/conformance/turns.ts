@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConversationId, TenantId } from '../../../src/core/types.ts';
-import type { AppendOutcome, AppendTurnRequest, ConversationRecord } from '../../../src/store/port.ts';
+import type { AppendOutcome, AppendTurnRequest, ConversationRecord, TurnRecord } from '../../../src/store/port.ts';
 import {
   allAuditEvents,
   allTurns,
@@ -16,7 +16,7 @@ import {
 } from '../fixtures.ts';
 import type { SuiteContext } from './suite-context.ts';
 
-/** Appending turns: expected turn, conflicts, closed, not found, hash chain, idempotency. */
+/** Appending and reading turns: expected turn, conflicts, closed, not found, hash chain, idempotency, getTurns. */
 export function turnTests(ctx: SuiteContext): void {
   async function withTurns(count: number): Promise<{ tenantId: TenantId; conversation: ConversationRecord }> {
     const tenantId = freshTenant();
@@ -28,6 +28,9 @@ export function turnTests(ctx: SuiteContext): void {
     }
     return { tenantId, conversation };
   }
+
+  // Adapters return the content as their driver gives it (Buffer, Uint8Array): compare the bytes.
+  const plain = (turn: TurnRecord) => ({ ...turn, content: Buffer.from(turn.content) });
 
   const idempotent = (id: ConversationId, expectedTurn: number, text: string, key: string, requestHash: string) =>
     appendRequest(id, expectedTurn, text, { idempotency: { key, requestHash, createdAt: iso(50) } });
@@ -74,6 +77,38 @@ export function turnTests(ctx: SuiteContext): void {
       expect((await ctx.store.listTurns(tenantId, conversation.id, 5, 10)).map((t) => t.number)).toEqual([6]);
       expect(await ctx.store.listTurns(tenantId, conversation.id, 6, 10)).toEqual([]);
       expect(await ctx.store.listTurns(tenantId, freshConversationId(), 0, 10)).toEqual([]);
+    });
+
+    it('getTurns returns the turns of scattered numbers, ascending, as listTurns returns them', async () => {
+      const { tenantId, conversation } = await withTurns(8);
+      const listed = new Map((await allTurns(ctx.store, tenantId, conversation.id)).map((t) => [t.number, t]));
+      const got = await ctx.other.getTurns(tenantId, conversation.id, [7, 2, 5, 1]);
+      expect(got.map(plain)).toEqual([1, 2, 5, 7].map((n) => plain(listed.get(n)!)));
+    });
+
+    it('getTurns ignores duplicate, zero, negative and fractional numbers; numbers past the head are absent', async () => {
+      const { tenantId, conversation } = await withTurns(4);
+      const got = await ctx.store.getTurns(tenantId, conversation.id, [3, 0, -1, 3, 2.5, Number.NaN, 99, 1, 4, 1]);
+      expect(got.map((t) => t.number)).toEqual([1, 3, 4]);
+      expect(await ctx.store.getTurns(tenantId, conversation.id, [0, 5, 6])).toEqual([]);
+    });
+
+    it('getTurns of no numbers is empty', async () => {
+      const { tenantId, conversation } = await withTurns(2);
+      expect(await ctx.store.getTurns(tenantId, conversation.id, [])).toEqual([]);
+    });
+
+    it("getTurns of another tenant's conversation, or an unknown one, is empty", async () => {
+      const { tenantId, conversation } = await withTurns(3);
+      expect(await ctx.store.getTurns(freshTenant(), conversation.id, [1, 2, 3])).toEqual([]);
+      expect(await ctx.store.getTurns(tenantId, freshConversationId(), [1, 2, 3])).toEqual([]);
+    });
+
+    it('getTurns takes at most 100 numbers: 101 is a TypeError', async () => {
+      const { tenantId, conversation } = await withTurns(3);
+      const upTo = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
+      expect((await ctx.store.getTurns(tenantId, conversation.id, upTo(100))).map((t) => t.number)).toEqual([1, 2, 3]);
+      await expect(ctx.store.getTurns(tenantId, conversation.id, upTo(101))).rejects.toThrow(TypeError);
     });
 
     it('a stale expected turn is a conflict carrying the current turn and the missed turns, up to missedLimit', async () => {

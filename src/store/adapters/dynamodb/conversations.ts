@@ -2,16 +2,17 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConversationId, TenantId } from '../../../core/types.ts';
 import { AppError } from '../../../errors/index.ts';
 import { storeUnavailable } from '../../errors.ts';
-import type {
-  AppendOutcome,
-  AppendTurnRequest,
-  AuditBatch,
-  ConversationRecord,
-  ListConversationsQuery,
-  NewConversation,
-  Page,
-  Store,
-  TurnRecord,
+import {
+  type AppendOutcome,
+  type AppendTurnRequest,
+  type AuditBatch,
+  type ConversationRecord,
+  type ListConversationsQuery,
+  type NewConversation,
+  type Page,
+  type Store,
+  type TurnRecord,
+  turnNumbersToGet,
 } from '../../port.ts';
 import type { AuditChains, Plan } from './audit-chain.ts';
 import { type DynamoContext, request } from './client.ts';
@@ -32,7 +33,13 @@ import { absent, batchGetItems, getItem, putAction, queryItems, updateAction } f
 /** The store methods over conversations, their turns and idempotency keys. */
 export type ConversationMethods = Pick<
   Store,
-  'createConversation' | 'getConversation' | 'listConversations' | 'closeConversation' | 'appendTurn' | 'listTurns'
+  | 'createConversation'
+  | 'getConversation'
+  | 'listConversations'
+  | 'closeConversation'
+  | 'appendTurn'
+  | 'listTurns'
+  | 'getTurns'
 >;
 
 /** Read one conversation (strongly consistent). */
@@ -250,6 +257,19 @@ export function conversationMethods(ctx: DynamoContext, chains: AuditChains): Co
 
     listTurns(tenantId: TenantId, id: ConversationId, after: number, limit: number): Promise<TurnRecord[]> {
       return readTurns(ctx, 'listTurns', tenantId, id, after, limit);
+    },
+
+    async getTurns(tenantId: TenantId, id: ConversationId, numbers: readonly number[]): Promise<TurnRecord[]> {
+      const wanted = turnNumbersToGet(numbers);
+      if (wanted.length === 0) return [];
+      // One BatchGetItem (at most 100 keys, DynamoDB's own limit), strongly consistent like readTurns.
+      const items = await batchGetItems(
+        ctx,
+        'getTurns',
+        wanted.map((n) => key.turn(tenantId, id, n)),
+        TURN_ATTRS,
+      );
+      return items.map(toTurn).sort((a, b) => a.number - b.number);
     },
   };
 }

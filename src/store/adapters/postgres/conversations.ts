@@ -1,15 +1,16 @@
 import type { ConversationId, TenantId } from '../../../core/types.ts';
 import { AppError } from '../../../errors/index.ts';
-import type {
-  AppendOutcome,
-  AppendTurnRequest,
-  AuditBatch,
-  ConversationRecord,
-  ListConversationsQuery,
-  NewConversation,
-  Page,
-  Store,
-  TurnRecord,
+import {
+  type AppendOutcome,
+  type AppendTurnRequest,
+  type AuditBatch,
+  type ConversationRecord,
+  type ListConversationsQuery,
+  type NewConversation,
+  type Page,
+  type Store,
+  type TurnRecord,
+  turnNumbersToGet,
 } from '../../port.ts';
 import {
   CONVERSATION_COLUMNS,
@@ -26,7 +27,13 @@ import type { PgConnection, Query } from './pool.ts';
 /** The store methods over conversations, their turns and idempotency keys. */
 export type ConversationMethods = Pick<
   Store,
-  'createConversation' | 'getConversation' | 'listConversations' | 'closeConversation' | 'appendTurn' | 'listTurns'
+  | 'createConversation'
+  | 'getConversation'
+  | 'listConversations'
+  | 'closeConversation'
+  | 'appendTurn'
+  | 'listTurns'
+  | 'getTurns'
 >;
 
 const GET = `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2`;
@@ -42,6 +49,8 @@ const CLOSE = `UPDATE conversations SET status = 'closed', closed_at = $1
   WHERE tenant_id = $2 AND id = $3 AND status = 'open' RETURNING ${CONVERSATION_COLUMNS}`;
 const LIST_TURNS = `SELECT ${TURN_COLUMNS} FROM turns
   WHERE tenant_id = $1 AND conversation_id = $2 AND number > $3 ORDER BY number LIMIT $4`;
+const GET_TURNS = `SELECT ${TURN_COLUMNS} FROM turns
+  WHERE tenant_id = $1 AND conversation_id = $2 AND number = ANY($3::int[]) ORDER BY number`;
 
 // The row lock serializes appends to one conversation across every node.
 const LOCK_FOR_APPEND = `${GET} FOR UPDATE`;
@@ -161,6 +170,12 @@ export function conversationMethods(conn: PgConnection): ConversationMethods {
 
     async listTurns(tenantId: TenantId, id: ConversationId, after: number, limit: number): Promise<TurnRecord[]> {
       return (await read<TurnRow>('listTurns', LIST_TURNS, [tenantId, id, after, limit])).map(toTurn);
+    },
+
+    async getTurns(tenantId: TenantId, id: ConversationId, numbers: readonly number[]): Promise<TurnRecord[]> {
+      const wanted = turnNumbersToGet(numbers);
+      if (wanted.length === 0) return [];
+      return (await read<TurnRow>('getTurns', GET_TURNS, [tenantId, id, wanted])).map(toTurn);
     },
   };
 }

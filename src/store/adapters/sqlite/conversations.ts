@@ -1,15 +1,16 @@
 import type { ConversationId, TenantId } from '../../../core/types.ts';
 import { AppError } from '../../../errors/index.ts';
-import type {
-  AppendOutcome,
-  AppendTurnRequest,
-  AuditBatch,
-  ConversationRecord,
-  ListConversationsQuery,
-  NewConversation,
-  Page,
-  Store,
-  TurnRecord,
+import {
+  type AppendOutcome,
+  type AppendTurnRequest,
+  type AuditBatch,
+  type ConversationRecord,
+  type ListConversationsQuery,
+  type NewConversation,
+  type Page,
+  type Store,
+  type TurnRecord,
+  turnNumbersToGet,
 } from '../../port.ts';
 import type { SqliteConnection } from './connection.ts';
 import { type ConversationRow, decodeCursor, encodeCursor, type TurnRow, toConversation, toTurn } from './mapping.ts';
@@ -17,7 +18,13 @@ import { type ConversationRow, decodeCursor, encodeCursor, type TurnRow, toConve
 /** The store methods over conversations, their turns and idempotency keys. */
 export type ConversationMethods = Pick<
   Store,
-  'createConversation' | 'getConversation' | 'listConversations' | 'closeConversation' | 'appendTurn' | 'listTurns'
+  | 'createConversation'
+  | 'getConversation'
+  | 'listConversations'
+  | 'closeConversation'
+  | 'appendTurn'
+  | 'listTurns'
+  | 'getTurns'
 >;
 
 /** Bind the conversation methods to `conn`. */
@@ -147,6 +154,15 @@ export function conversationMethods(conn: SqliteConnection): ConversationMethods
     async listTurns(tenantId: TenantId, id: ConversationId, after: number, limit: number): Promise<TurnRecord[]> {
       const rows = conn.read('listTurns', () =>
         conn.queries.listTurnsOfTenant.all(tenantId, id, after, limit),
+      ) as TurnRow[];
+      return rows.map(toTurn);
+    },
+
+    async getTurns(tenantId: TenantId, id: ConversationId, numbers: readonly number[]): Promise<TurnRecord[]> {
+      const wanted = turnNumbersToGet(numbers);
+      if (wanted.length === 0) return [];
+      const rows = conn.read('getTurns', () =>
+        conn.queries.getTurns.all(tenantId, id, JSON.stringify(wanted)),
       ) as TurnRow[];
       return rows.map(toTurn);
     },

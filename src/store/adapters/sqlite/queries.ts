@@ -94,6 +94,11 @@ export function prepareQueries(db: Database.Database) {
     listTurnsOfTenant: db.prepare(
       `SELECT ${turnColumns} FROM turns WHERE tenant_id = ? AND conversation_id = ? AND number > ? ORDER BY number LIMIT ?`,
     ),
+    // The numbers arrive as one JSON array, so one statement serves every arity.
+    getTurns: db.prepare(
+      `SELECT ${turnColumns} FROM turns WHERE tenant_id = ? AND conversation_id = ?
+       AND number IN (SELECT value FROM json_each(?)) ORDER BY number`,
+    ),
 
     getContext: db.prepare(
       'SELECT version, through_turn, state, updated_at FROM conversation_context WHERE tenant_id = ? AND conversation_id = ?',
