@@ -32,6 +32,7 @@ export type TurnReader = (
   c: ConversationRecord,
   after: number,
   limit: number,
+  options?: { keep?: boolean },
 ) => Promise<TurnView[]>;
 
 /** Verified, decrypted turns of a conversation by number, in the order asked (retrieval's reader: one store call). */
@@ -423,7 +424,13 @@ export class ContextService {
   }
 
   /** Turns `after+1 … through`, taken from `known` where it has them, else read (verified) from the record. */
-  async #turnsAfter(c: ConversationRecord, after: number, through: number, known: TurnView[]): Promise<TurnView[]> {
+  async #turnsAfter(
+    c: ConversationRecord,
+    after: number,
+    through: number,
+    known: TurnView[],
+    keep = true,
+  ): Promise<TurnView[]> {
     if (through <= after) return [];
     const first = known[0]?.number;
     if (first !== undefined && first <= after + 1 && (known.at(-1)?.number ?? 0) >= through) {
@@ -432,7 +439,7 @@ export class ContextService {
     const out: TurnView[] = [];
     while (out.length < through - after) {
       const start = after + out.length;
-      const page = await this.#o.readTurns(c.tenantId, c, start, Math.min(500, through - start));
+      const page = await this.#o.readTurns(c.tenantId, c, start, Math.min(500, through - start), { keep });
       if (page.length === 0) break;
       out.push(...page);
     }
@@ -483,7 +490,8 @@ export class ContextService {
       this.#remember(this.#indexes, c.id, index);
     }
     if (index.lastTurn < c.turn) {
-      for (const turn of await this.#turnsAfter(c, index.lastTurn, c.turn, [])) {
+      // Indexing reads the history, it does not serve it: the verifier need not keep these rows as opened.
+      for (const turn of await this.#turnsAfter(c, index.lastTurn, c.turn, [], false)) {
         index.add({ number: turn.number, role: turn.role, text: turn.content });
       }
     }

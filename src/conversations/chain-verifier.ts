@@ -130,10 +130,10 @@ export class ChainVerifier {
   }
 
   /** Open consecutive rows, the first following `anchorHash`. */
-  openRange(tenantId: TenantId, rows: TurnRecord[], anchorHash: string): TurnView[] {
+  openRange(tenantId: TenantId, rows: TurnRecord[], anchorHash: string, keep = true): TurnView[] {
     let prevHash = anchorHash;
     return rows.map((row) => {
-      const view = this.open(tenantId, row, prevHash);
+      const view = this.open(tenantId, row, prevHash, keep);
       prevHash = row.hash;
       return view;
     });

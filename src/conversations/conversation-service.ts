@@ -317,15 +317,26 @@ export class ConversationService {
     return turns;
   }
 
-  /** Turns after `after`, each checked against its predecessor's hash (no audit event: callers record their own). */
-  async readTurns(tenantId: TenantId, c: ConversationRecord, after: number, limit: number): Promise<TurnView[]> {
+  /**
+   * Turns after `after`, each checked against its predecessor's hash (no audit event: callers record their own).
+   * `keep: false` (a read of the whole history, e.g. to index it) leaves the rows out of those the chain
+   * verifier keeps as opened, so it does not push out the ones served every turn.
+   */
+  async readTurns(
+    tenantId: TenantId,
+    c: ConversationRecord,
+    after: number,
+    limit: number,
+    options: { keep?: boolean } = {},
+  ): Promise<TurnView[]> {
+    const keep = options.keep ?? true;
     if (after <= 0) {
       const rows = await this.#o.store.listTurns(tenantId, c.id, 0, limit);
-      return this.#complete(c, 0, limit, this.#chains.openRange(tenantId, rows, c.genesisHash));
+      return this.#complete(c, 0, limit, this.#chains.openRange(tenantId, rows, c.genesisHash, keep));
     }
     const [anchor, ...served] = await this.#o.store.listTurns(tenantId, c.id, after - 1, limit + 1);
     if (!anchor || anchor.number !== after) return this.#complete(c, after, limit, []);
-    return this.#complete(c, after, limit, this.#chains.openRange(tenantId, served, anchor.hash));
+    return this.#complete(c, after, limit, this.#chains.openRange(tenantId, served, anchor.hash, keep));
   }
 
   /**

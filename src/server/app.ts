@@ -275,7 +275,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
     cipher,
     ...contextModels(config, model, metrics, (tenantId) => flags.isEnabled('model-context', tenantId)),
     useRetrieval: (tenantId) => flags.isEnabled('retrieval', tenantId),
-    readTurns: (tenantId, conversation, after, limit) => conversations.readTurns(tenantId, conversation, after, limit),
+    readTurns: (tenantId, conversation, after, limit, options) =>
+      conversations.readTurns(tenantId, conversation, after, limit, options),
     readTurnsAt: (tenantId, conversation, numbers) => conversations.readTurnsAt(tenantId, conversation, numbers),
     budgetTokens: config.contextTokens,
     recentMessages: config.contextRecentMessages,

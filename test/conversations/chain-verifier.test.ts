@@ -134,6 +134,17 @@ describe('ChainVerifier keeps the rows it opened', () => {
     }
   });
 
+  it('a range opened with keep = false (indexing the history) keeps nothing', async () => {
+    const { store, tenant, conversation, rows, verifier, decryptions } = await setup();
+    try {
+      verifier.openRange(tenant, rows, conversation.genesisHash, false);
+      verifier.openRange(tenant, rows, conversation.genesisHash);
+      expect(decryptions()).toBe(6);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a walk over the whole chain keeps nothing', async () => {
     const { store, tenant, conversation, rows, verifier, decryptions } = await setup();
     try {
