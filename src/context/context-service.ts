@@ -1,11 +1,9 @@
 import type { TurnView } from '../conversations/views.ts';
-import type { Clock } from '../core/clock.ts';
-import type { ConversationId, TenantId } from '../core/types.ts';
-import type { TenantCipher } from '../crypto/data-keys.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import type { AuditBatch, ConversationRecord, Store } from '../store/port.ts';
+import type { ConversationId } from '../core/types.ts';
+import type { AuditBatch, ConversationRecord } from '../store/port.ts';
+import type { BuildOptions, ContextServiceOptions, WorkingContext } from './context-service-types.ts';
 import { type ContextState, openContextState, sealContextState } from './context-state.ts';
-import { applyTurnWithModel, type ModelExtractor } from './model-extractor.ts';
+import { applyTurnWithModel } from './model-extractor.ts';
 import {
   applyCorrection,
   applyTurn,
@@ -14,99 +12,17 @@ import {
   type ProfileView,
   profileView,
 } from './profile/index.ts';
-import {
-  ALWAYS_KEPT_RECENT,
-  type BuiltPrompt,
-  buildPrompt,
-  type PromptTurn,
-  promptTurnTokens,
-  retrievedTurnTokens,
-} from './prompt-builder.ts';
+import { ALWAYS_KEPT_RECENT, buildPrompt, promptTurnTokens } from './prompt-builder.ts';
+import { Retrieval, remember, type ScoredTurn, toPromptTurn } from './retrieval.ts';
 import { clinicalSalience, isPleasantry, knownFactsOf, residualSalience } from './salience.ts';
-import { ConversationIndex } from './search-index.ts';
-import type { Summarizer } from './summarizer.ts';
 
-/** Verified, decrypted turns of a conversation after `after` (the turn engine's reader). */
-export type TurnReader = (
-  tenantId: TenantId,
-  c: ConversationRecord,
-  after: number,
-  limit: number,
-  options?: { keep?: boolean },
-) => Promise<TurnView[]>;
-
-/** Verified, decrypted turns of a conversation by number, in the order asked (retrieval's reader: one store call). */
-export type TurnsAtReader = (
-  tenantId: TenantId,
-  c: ConversationRecord,
-  numbers: readonly number[],
-) => Promise<TurnView[]>;
-
-export interface ContextServiceOptions {
-  store: Store;
-  clock: Clock;
-  cipher: TenantCipher;
-  summarizer: Summarizer;
-  readTurns: TurnReader;
-  readTurnsAt: TurnsAtReader;
-  /** A model-backed extractor (when a real model is configured); the embedded one stays the floor and fallback. */
-  extractor?: ModelExtractor;
-  /** Token budget of the prompt (CONTINUUM_CONTEXT_TOKENS). */
-  budgetTokens: number;
-  /** Messages kept verbatim at most; older ones fold into the summary. */
-  recentMessages: number;
-  /**
-   * Token budget of the messages kept verbatim (CONTINUUM_CONTEXT_RECENT_TOKENS), counted as the prompt
-   * sends them; older ones fold into the summary. The last 2 messages are kept even when they alone are larger.
-   * Default: no limit beyond `recentMessages`.
-   */
-  recentTokens?: number;
-  /**
-   * Token budget of the older turns retrieved for the next message (CONTINUUM_CONTEXT_RETRIEVED_TOKENS),
-   * counted as the prompt's retrieved block sends them; filled in rank order. Default: no limit.
-   */
-  retrievedTokens?: number;
-  /**
-   * Token budget of the profile block (CONTINUUM_CONTEXT_PROFILE_TOKENS): the facts that matter most for the
-   * next turn, within it; the full profile stays in the state. Default: no limit.
-   */
-  profileTokens?: number;
-  /** Messages older than this leave the working context (they stay in the record). */
-  maxAgeMs: number;
-  /** The summarizer for tenants `useModel` keeps off the model-backed one (default: `summarizer`). */
-  embeddedSummarizer?: Summarizer;
-  /** Whether `summarizer` and `extractor` (model-backed) serve a tenant (feature flag `model-context`); default yes. */
-  useModel?: (tenantId: TenantId) => boolean;
-  /** Whether older turns are retrieved into a tenant's working context (feature flag `retrieval`); default yes. */
-  useRetrieval?: (tenantId: TenantId) => boolean;
-  systemPrompt: string;
-  metrics?: Metrics;
-  /** Conversations whose search index and state this node keeps in memory. */
-  cacheSize?: number;
-}
-
-/** Options of {@link ContextService.build}. */
-export interface BuildOptions {
-  /**
-   * Build from the state this node holds when it lags the conversation by at most this many turns, instead of
-   * waiting for them to be taken in (default 0: wait). A reply uses 1: the user turn it answers is in the recent
-   * window verbatim, so the model sees it whether or not its facts are in the profile yet.
-   */
-  maxLagTurns?: number;
-}
-
-/** The working context of ADR-004, as `GET …/context` returns it. */
-export interface WorkingContext {
-  /** The profile's facts that fit the profile budget (all of them when it fits). */
-  profile: Profile;
-  /** Facts of the full profile left out of this view for lack of budget. */
-  profileOmitted: number;
-  summary: string;
-  recent: TurnView[];
-  retrieved: (TurnView & { score: number })[];
-  tokens: number;
-  prompt: BuiltPrompt;
-}
+export type {
+  BuildOptions,
+  ContextServiceOptions,
+  TurnReader,
+  TurnsAtReader,
+  WorkingContext,
+} from './context-service-types.ts';
 
 interface Cached {
   version: number | null;
@@ -141,7 +57,8 @@ const SUSPECT_SALIENCE = 3;
 export class ContextService {
   readonly #o: ContextServiceOptions;
   readonly #states = new Map<ConversationId, Cached>();
-  readonly #indexes = new Map<ConversationId, ConversationIndex>();
+  /** The search index of each conversation and the retrieval of older turns from it. */
+  readonly #retrieval: Retrieval;
   readonly #pending = new Map<ConversationId, Promise<ContextState>>();
   /** The profile view of each state, computed once per state. */
   readonly #views = new WeakMap<ContextState, ProfileView>();
@@ -161,6 +78,11 @@ export class ContextService {
       );
     }
     this.#o = options;
+    this.#retrieval = new Retrieval({
+      readTurnsAt: options.readTurnsAt,
+      readTurnsAfter: (c, after, through, { keep }) => this.#turnsAfter(c, after, through, [], keep),
+      cacheSize: options.cacheSize,
+    });
   }
 
   /**
@@ -223,7 +145,7 @@ export class ContextService {
     const retrieved =
       !retrieval || isPleasantry(query)
         ? []
-        : await this.#retrieve(c, query, RETRIEVE, excludeFrom, this.#o.retrievedTokens);
+        : await this.#retrieval.retrieve(c, query, RETRIEVE, excludeFrom, this.#o.retrievedTokens);
     const view = this.#view(state);
     const prompt = buildPrompt({
       systemPrompt: this.#o.systemPrompt,
@@ -244,14 +166,8 @@ export class ContextService {
       prompt,
     };
     const oldestRecent = recent.length === 0 ? Number.POSITIVE_INFINITY : Date.parse(recent[0]!.createdAt);
-    this.#remember(this.#built, c.id, {
-      turn: c.turn,
-      state,
-      q,
-      retrieval,
-      validUntil: oldestRecent + this.#o.maxAgeMs,
-      context,
-    });
+    const validUntil = oldestRecent + this.#o.maxAgeMs;
+    remember(this.#built, c.id, { turn: c.turn, state, q, retrieval, validUntil, context }, this.#o.cacheSize);
     this.#o.metrics?.contextBuild.observe((performance.now() - started) / 1000);
     return context;
   }
@@ -271,8 +187,8 @@ export class ContextService {
   }
 
   /** Turns of the whole history matching `q`, best first. */
-  async search(c: ConversationRecord, q: string, limit: number): Promise<(TurnView & { score: number })[]> {
-    return this.#retrieve(c, q, limit, c.turn + 1);
+  async search(c: ConversationRecord, q: string, limit: number): Promise<ScoredTurn[]> {
+    return this.#retrieval.retrieve(c, q, limit, c.turn + 1);
   }
 
   /** Apply a clinician's correction made at turn `atTurn`; returns the new profile. */
@@ -315,7 +231,7 @@ export class ContextService {
     const loaded: Cached = record
       ? { version: record.version, state: openContextState(this.#o.cipher, c, record.state) }
       : { version: null, state: { profile: emptyProfile(), summary: null, throughTurn: 0 } };
-    this.#remember(this.#states, c.id, loaded);
+    remember(this.#states, c.id, loaded, this.#o.cacheSize);
     return loaded;
   }
 
@@ -333,7 +249,7 @@ export class ContextService {
       version,
       audit,
     );
-    if (saved) this.#remember(this.#states, c.id, { version: next, state });
+    if (saved) remember(this.#states, c.id, { version: next, state }, this.#o.cacheSize);
     return saved;
   }
 
@@ -345,8 +261,7 @@ export class ContextService {
     const tail = [...(state.tail ?? [])];
     const extractor = (this.#o.useModel?.(c.tenantId) ?? true) ? this.#o.extractor : undefined;
     for (const turn of turns) {
-      const index = this.#indexes.get(c.id);
-      if (index?.lastTurn === turn.number - 1) index.add({ number: turn.number, role: turn.role, text: turn.content });
+      this.#retrieval.add(c.id, turn);
       // System turns are instructions and correction records, not statements about the patient.
       if (turn.role === 'system') continue;
       const input = { number: turn.number, role: turn.role, text: turn.content };
@@ -456,55 +371,4 @@ export class ContextService {
     const turns = await this.#turnsAfter(c, from, c.turn, []);
     return turns.filter((t) => Date.parse(t.createdAt) >= oldest);
   }
-
-  /** The best `limit` older turns for `q`, in rank order; with a token budget, those that fit it (in rank order). */
-  async #retrieve(c: ConversationRecord, q: string, limit: number, excludeFrom: number, budgetTokens = Infinity) {
-    const index = await this.#ensureIndex(c);
-    const hits = index.search(q, { limit, excludeFrom });
-    if (hits.length === 0) return [];
-    // Every hit and its predecessor in one store read, not a round trip per hit.
-    const turns = await this.#o.readTurnsAt(
-      c.tenantId,
-      c,
-      hits.map((hit) => hit.number),
-    );
-    const byNumber = new Map(turns.map((turn) => [turn.number, turn]));
-    const out: (TurnView & { score: number })[] = [];
-    let used = 0;
-    for (const hit of hits) {
-      const turn = byNumber.get(hit.number);
-      if (!turn) continue;
-      const cost = retrievedTurnTokens(toPromptTurn(turn));
-      if (used + cost > budgetTokens) continue; // a smaller, lower-ranked turn may still fit
-      used += cost;
-      out.push({ ...turn, score: hit.score });
-    }
-    return out;
-  }
-
-  /** This node's index of the conversation, caught up to `c.turn` (built from the record on first use). */
-  async #ensureIndex(c: ConversationRecord): Promise<ConversationIndex> {
-    let index = this.#indexes.get(c.id);
-    if (!index) {
-      index = new ConversationIndex();
-      this.#remember(this.#indexes, c.id, index);
-    }
-    if (index.lastTurn < c.turn) {
-      // Indexing reads the history, it does not serve it: the verifier need not keep these rows as opened.
-      for (const turn of await this.#turnsAfter(c, index.lastTurn, c.turn, [], false)) {
-        index.add({ number: turn.number, role: turn.role, text: turn.content });
-      }
-    }
-    return index;
-  }
-
-  #remember<V>(map: Map<ConversationId, V>, id: ConversationId, value: V): void {
-    map.delete(id);
-    if (map.size >= (this.#o.cacheSize ?? 1000)) map.delete(map.keys().next().value as ConversationId);
-    map.set(id, value);
-  }
-}
-
-function toPromptTurn(turn: TurnView): PromptTurn {
-  return { number: turn.number, role: turn.role, content: turn.content };
 }
