@@ -2,25 +2,21 @@ import type { AuditTrail } from '../audit/audit-trail.ts';
 import { conversationEvent, subjectActor } from '../audit/events.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Clock } from '../core/clock.ts';
-import { asConversationId, type Role, type TenantId } from '../core/types.ts';
+import type { Role, TenantId } from '../core/types.ts';
 import type { TenantCipher } from '../crypto/data-keys.ts';
 import { AppError } from '../errors/index.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import {
-  type AppendOutcome,
-  type ConversationRecord,
-  MAX_GET_TURNS,
-  type Store,
-  type TurnRecord,
-} from '../store/port.ts';
+import type { AppendOutcome, ConversationRecord, Store } from '../store/port.ts';
 import type { EventBus } from '../sync/event-bus.ts';
 import { appendAudit, requestHash } from './append-audit.ts';
 import { ChainVerifier } from './chain-verifier.ts';
+import { ConversationAccess } from './conversation-access.ts';
 import { ConversationFields } from './conversation-views.ts';
 import type { ParticipantAccess } from './participant-access.ts';
 import { conversationId, randomClientKey } from './session-id.ts';
 import type { SessionRegistry } from './session-pool.ts';
 import { genesisHash, turnHash } from './turn-hash.ts';
+import { VerifiedTurnReader } from './turn-reader.ts';
 import type { ConversationView, TurnView } from './views.ts';
 
 export interface ConversationServiceOptions {
@@ -55,24 +51,29 @@ export interface AppendTurnInput {
   idempotencyKey?: string;
 }
 
-const CONVERSATION_ID = /^cnv_[a-z2-7]{32}$/;
-
 /**
  * The turn engine: conversations and strictly ordered turns (ADR-002,
  * ADR-003). Owns access rules (a subject sees its own conversations and those
  * it takes part in, an admin token its whole tenant), the session pool, sealing, chain checks and
- * the audit events of every read and write (ADR-007).
+ * the audit events of every read and write (ADR-007). Access checks live in
+ * {@link ConversationAccess}, verified turn reads in {@link VerifiedTurnReader}.
  */
 export class ConversationService {
   readonly #o: ConversationServiceOptions;
   readonly #chains: ChainVerifier;
   readonly #fields: ConversationFields;
+  readonly #turns: VerifiedTurnReader;
+  readonly #access: ConversationAccess;
 
   constructor(options: ConversationServiceOptions) {
     if (options.sessionIdSecret.length < 32) throw new TypeError('ConversationService: sessionIdSecret is too short');
+    const { store, cipher, sessions, audit, metrics, participants } = options;
+    const chains = new ChainVerifier({ store, cipher });
     this.#o = options;
-    this.#chains = new ChainVerifier({ store: options.store, cipher: options.cipher });
-    this.#fields = new ConversationFields(options.cipher);
+    this.#chains = chains;
+    this.#fields = new ConversationFields(cipher);
+    this.#turns = new VerifiedTurnReader({ store, chains });
+    this.#access = new ConversationAccess({ store, cipher, sessions, audit, chains, metrics, participants });
   }
 
   async create(
@@ -160,7 +161,7 @@ export class ConversationService {
   }
 
   async close(principal: Principal, id: string): Promise<ConversationView> {
-    const conversation = await this.#load(principal, id, 'conversation.close');
+    const conversation = await this.#access.load(principal, id, 'conversation.close');
     const actor = subjectActor(principal);
     const closed = await this.#o.store.closeConversation(
       principal.tenantId,
@@ -317,120 +318,28 @@ export class ConversationService {
     return turns;
   }
 
-  /**
-   * Turns after `after`, each checked against its predecessor's hash (no audit event: callers record their own).
-   * `keep: false` (a read of the whole history, e.g. to index it) leaves the rows out of those the chain
-   * verifier keeps as opened, so it does not push out the ones served every turn.
-   */
-  async readTurns(
+  /** Verified turns after `after` (no audit event); see {@link VerifiedTurnReader.readTurns}. */
+  readTurns(
     tenantId: TenantId,
     c: ConversationRecord,
     after: number,
     limit: number,
     options: { keep?: boolean } = {},
   ): Promise<TurnView[]> {
-    const keep = options.keep ?? true;
-    if (after <= 0) {
-      const rows = await this.#o.store.listTurns(tenantId, c.id, 0, limit);
-      return this.#complete(c, 0, limit, this.#chains.openRange(tenantId, rows, c.genesisHash, keep));
-    }
-    const [anchor, ...served] = await this.#o.store.listTurns(tenantId, c.id, after - 1, limit + 1);
-    if (!anchor || anchor.number !== after) return this.#complete(c, after, limit, []);
-    return this.#complete(c, after, limit, this.#chains.openRange(tenantId, served, anchor.hash, keep));
+    return this.#turns.readTurns(tenantId, c, after, limit, options);
   }
 
-  /**
-   * The turns numbered `numbers` (retrieval's hits), each checked against its predecessor's hash like
-   * `readTurns`, read with their predecessors in one store call; in the order of `numbers`, once each.
-   * A number past `c.turn` that has no row is left out; a missing row at or below it is `state_corrupt`.
-   */
-  async readTurnsAt(tenantId: TenantId, c: ConversationRecord, numbers: readonly number[]): Promise<TurnView[]> {
-    const wanted = [...new Set(numbers.filter((n) => Number.isSafeInteger(n) && n > 0))];
-    const needed = [...new Set(wanted.flatMap((n) => (n === 1 ? [1] : [n - 1, n])))].sort((a, b) => a - b);
-    const rows = new Map<number, TurnRecord>();
-    // One call unless a caller asks for more than the store takes at once (search's 50 hits still fit).
-    const reads: Promise<TurnRecord[]>[] = [];
-    for (let i = 0; i < needed.length; i += MAX_GET_TURNS) {
-      reads.push(this.#o.store.getTurns(tenantId, c.id, needed.slice(i, i + MAX_GET_TURNS)));
-    }
-    for (const row of (await Promise.all(reads)).flat()) rows.set(row.number, row);
-    return wanted.flatMap((n) => {
-      const row = rows.get(n);
-      const prevHash = n === 1 ? c.genesisHash : rows.get(n - 1)?.hash;
-      if (row && prevHash !== undefined) return [this.#chains.open(tenantId, row, prevHash)];
-      // Appended after `c` was read: left out when it is not there, as readTurns leaves it out.
-      if (n > c.turn) return [];
-      const missing = row ? n - 1 : n;
-      throw new AppError(
-        'state_corrupt',
-        `Conversation ${c.id} failed its integrity check: turn ${missing} is missing`,
-        {
-          extras: { conversationId: c.id },
-        },
-      );
-    });
-  }
-
-  /** A read that comes back shorter than the conversation's turn count says is missing rows. */
-  #complete(c: ConversationRecord, after: number, limit: number, turns: TurnView[]): TurnView[] {
-    const expected = Math.max(0, Math.min(limit, c.turn - after));
-    if (turns.length < expected) {
-      throw new AppError(
-        'state_corrupt',
-        `Conversation ${c.id} failed its integrity check: turn ${after + turns.length + 1} is missing`,
-        {
-          extras: { conversationId: c.id },
-        },
-      );
-    }
-    return turns;
+  /** Verified turns by number, in one store call (no audit event); see {@link VerifiedTurnReader.readTurnsAt}. */
+  readTurnsAt(tenantId: TenantId, c: ConversationRecord, numbers: readonly number[]): Promise<TurnView[]> {
+    return this.#turns.readTurnsAt(tenantId, c, numbers);
   }
 
   /**
    * Load, claim a session and verify: what every request on a conversation's
    * state pays (timed as state load). A refused access is audited as `action`.
    */
-  async open(principal: Principal, id: string, action: string): Promise<ConversationRecord> {
-    const started = performance.now();
-    const conversation = await this.#load(principal, id, action);
-    await this.#o.sessions.touch(principal.tenantId, conversation.id);
-    await this.#verified(principal, conversation, action);
-    this.#o.metrics?.stateLoad.observe((performance.now() - started) / 1000);
-    return conversation;
-  }
-
-  /** Check the chain; a failure is audited before it is reported. */
-  async #verified(principal: Principal, conversation: ConversationRecord, action: string): Promise<void> {
-    try {
-      await this.#chains.verifyHead(conversation);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'state_corrupt') {
-        await this.#o.audit.record(principal.tenantId, [
-          conversationEvent(action, subjectActor(principal), conversation.id, 'failure', { reason: 'state_corrupt' }),
-        ]);
-      }
-      throw error;
-    }
-  }
-
-  async #load(principal: Principal, id: string, action: string): Promise<ConversationRecord> {
-    if (!CONVERSATION_ID.test(id)) throw new AppError('not_found', 'No such conversation');
-    const conversation = await this.#o.store.getConversation(principal.tenantId, asConversationId(id));
-    // Another subject's conversation answers exactly like a missing one (ADR-009), and the attempt is audited.
-    if (!conversation || !(await this.#mayAccess(principal, conversation))) {
-      await this.#o.audit.record(principal.tenantId, [
-        conversationEvent(action, subjectActor(principal), id, 'denied'),
-      ]);
-      throw new AppError('not_found', 'No such conversation');
-    }
-    await this.#o.cipher.ensureLoaded(principal.tenantId);
-    return conversation;
-  }
-
-  /** The owner, a participant, or an admin token of the tenant. */
-  async #mayAccess(principal: Principal, conversation: ConversationRecord): Promise<boolean> {
-    if (principal.scope === 'admin' || conversation.subject === principal.subject) return true;
-    return (await this.#o.participants?.allows(principal.tenantId, conversation.id, principal.subject)) === true;
+  open(principal: Principal, id: string, action: string): Promise<ConversationRecord> {
+    return this.#access.open(principal, id, action);
   }
 
   #iso(): string {
