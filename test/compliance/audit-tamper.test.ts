@@ -7,17 +7,8 @@ import { buildTestApp, type TestApp } from '../helpers/test-app.ts';
 async function populated(): Promise<{ t: TestApp; tenantId: string; adminToken: string }> {
   const t = await buildTestApp({ config: { auditCheckpointEvery: 10 } });
   const tenant = await t.createTenant();
-  const { access_token: token } = await t.token(tenant.apiKey, 'patient-1');
   const adminToken = (await t.token(tenant.apiKey, 'auditor', 'admin')).access_token;
-  const id = (await t.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id;
-  for (let n = 0; n < 30; n++) {
-    await t.request({
-      method: 'POST',
-      url: `/v1/conversations/${id}/turns`,
-      token,
-      body: { role: 'user', content: `turn ${n}`, expectedTurn: n },
-    });
-  }
+  await t.conversationWithTurns({ tenant, subject: 'patient-1', turns: 30 });
   // Checkpoints are signed just after the writes that cross each threshold.
   await new Promise((resolve) => setTimeout(resolve, 50));
   await t.services.audit.checkpoint(tenant.tenantId as never);

@@ -7,21 +7,6 @@ import { buildTestApp, type TestApp } from '../helpers/test-app.ts';
 
 const MARKERS = ['QUOKKA-lisinopril-20mg', 'QUOKKA-title', 'QUOKKA-metadata'];
 
-async function conversationWithTurns(t: TestApp, apiKey: string, subject: string, texts: string[]) {
-  const { access_token: token } = await t.token(apiKey, subject);
-  const id = (await t.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id as string;
-  for (const [n, content] of texts.entries()) {
-    const res = await t.request({
-      method: 'POST',
-      url: `/v1/conversations/${id}/turns`,
-      token,
-      body: { role: 'user', content, expectedTurn: n },
-    });
-    expect(res.statusCode).toBe(201);
-  }
-  return { id, token };
-}
-
 describe('encryption at rest (ADR-008)', () => {
   let t: TestApp;
   afterEach(async () => t?.close());
@@ -60,9 +45,13 @@ describe('encryption at rest (ADR-008)', () => {
 
   it("a turn's ciphertext swapped with another patient's is detected on load, never shown", async () => {
     t = await buildTestApp();
-    const { apiKey } = await t.createTenant();
-    const a = await conversationWithTurns(t, apiKey, 'patient-a', ['A one', 'A secret two', 'A three']);
-    const b = await conversationWithTurns(t, apiKey, 'patient-b', ['B one', 'B two', 'B three']);
+    const tenant = await t.createTenant();
+    const a = await t.conversationWithTurns({
+      tenant,
+      subject: 'patient-a',
+      content: ['A one', 'A secret two', 'A three'],
+    });
+    const b = await t.conversationWithTurns({ tenant, subject: 'patient-b', content: ['B one', 'B two', 'B three'] });
     const db = new Database(t.dbFile);
     const blob = (id: string) =>
       (db.prepare('SELECT content FROM turns WHERE conversation_id = ? AND number = 2').get(id) as { content: Buffer })
@@ -95,8 +84,8 @@ describe('encryption at rest (ADR-008)', () => {
     t = await buildTestApp({ config: { maxSessionsPerTenant: 0 } });
     const tenants = await Promise.all([t.createTenant(), t.createTenant()]);
     const writers = await Promise.all(
-      tenants.flatMap(({ apiKey }) =>
-        [0, 1, 2].map((n) => conversationWithTurns(t, apiKey, `patient-${n}`, ['first'])),
+      tenants.flatMap((tenant) =>
+        [0, 1, 2].map((n) => t.conversationWithTurns({ tenant, subject: `patient-${n}`, content: ['first'] })),
       ),
     );
     const masterKeysBefore = new Set(

@@ -14,17 +14,15 @@ describe('ChainVerifier on a conversation other nodes are writing', () => {
 
   it('a row read just before another node appended still verifies (no false state_corrupt)', async () => {
     t = await buildTestApp();
-    const { apiKey, tenantId } = await t.createTenant();
-    const { access_token: token } = await t.token(apiKey, 'patient-1');
-    const id = (await t.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id;
+    const content = (n: number) => `t${n}`;
+    const { tenantId, token, id } = await t.conversationWithTurns({ turns: 1, content });
     const append = (n: number) =>
       t.request({
         method: 'POST',
         url: `/v1/conversations/${id}/turns`,
         token,
-        body: { role: 'user', content: `t${n}`, expectedTurn: n },
+        body: { role: 'user', content: content(n), expectedTurn: n },
       });
-    await append(0);
 
     // A second node: its own connection, cipher and verifier on the same files.
     const store = createSqliteStore({ filename: t.dbFile });
@@ -56,17 +54,10 @@ describe('ChainVerifier keeps the rows it opened', () => {
   /** A second node's verifier over the app's files, counting decryptions, with the conversation's stored rows. */
   async function setup() {
     t = await buildTestApp();
-    const { apiKey, tenantId } = await t.createTenant();
-    const { access_token: token } = await t.token(apiKey, 'patient-1');
-    const id = (await t.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id;
-    for (let n = 0; n < 3; n++) {
-      await t.request({
-        method: 'POST',
-        url: `/v1/conversations/${id}/turns`,
-        token,
-        body: { role: 'user', content: `I take metformin, turn ${n + 1}`, expectedTurn: n },
-      });
-    }
+    const { tenantId, id } = await t.conversationWithTurns({
+      turns: 3,
+      content: (n) => `I take metformin, turn ${n + 1}`,
+    });
     const store = createSqliteStore({ filename: t.dbFile });
     await store.migrate();
     const keys = await createLocalKeyProvider({ keyFile: path.join(t.dataDir, MASTER_KEY_FILE) });

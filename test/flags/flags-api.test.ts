@@ -47,20 +47,9 @@ const systemHead = async (t: TestApp) => (await t.services.store.auditHead(SYSTE
 
 /** A conversation whose first turn is the only one about sulfa, far outside the recent window. */
 async function sulfaConversation(t: TestApp) {
-  const { tenantId, apiKey } = await t.createTenant();
-  const token = (await t.token(apiKey, 'patient-1')).access_token;
-  const id = (await t.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id as string;
   const lines = ['Years ago I had a bad reaction to sulfa drugs: my face swelled up.'];
   for (let n = 0; n < 20; n++) lines.push(`Walking ${n + 1} minutes today felt fine.`);
-  for (const [turn, content] of lines.entries()) {
-    const res = await t.request({
-      method: 'POST',
-      url: `/v1/conversations/${id}/turns`,
-      token,
-      body: { role: 'user', content, expectedTurn: turn },
-    });
-    expect(res.statusCode, res.body).toBe(201);
-  }
+  const { tenantId, token, id } = await t.conversationWithTurns({ content: lines });
   return { tenantId, token, id };
 }
 

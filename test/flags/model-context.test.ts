@@ -16,20 +16,14 @@ describe('the model-context flag', () => {
     await fake?.close();
   });
 
-  async function conversationOf(tenant: { apiKey: string }, marker: string) {
-    const token = (await t!.token(tenant.apiKey, 'patient-1')).access_token;
-    const id = (await t!.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id as string;
+  async function conversationOf(tenant: { tenantId: string; apiKey: string }, marker: string) {
     // Enough long turns that the oldest fold into the rolling summary (past the recent-token budget).
-    for (let n = 0; n < 4; n++) {
-      const content = `${marker} ${n}: I take metformin 500 mg twice a day and my knee has ached for ${n + 2} weeks now.`;
-      const res = await t!.request({
-        method: 'POST',
-        url: `/v1/conversations/${id}/turns`,
-        token,
-        body: { role: 'user', content, expectedTurn: n },
-      });
-      expect(res.statusCode, res.body).toBe(201);
-    }
+    const { token, id } = await t!.conversationWithTurns({
+      tenant,
+      turns: 4,
+      content: (n) =>
+        `${marker} ${n}: I take metformin 500 mg twice a day and my knee has ached for ${n + 2} weeks now.`,
+    });
     const context = await t!.request({ method: 'GET', url: `/v1/conversations/${id}/context`, token });
     expect(context.statusCode, context.body).toBe(200);
     return context.json();

@@ -33,17 +33,7 @@ describe('edges found in review', () => {
 
   it('a node that already verified a conversation still refuses to serve it with its last turn deleted', async () => {
     t = await buildTestApp();
-    const { apiKey } = await t.createTenant();
-    const { access_token: token } = await t.token(apiKey, 'patient-1');
-    const id = (await t.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id;
-    for (let n = 0; n < 3; n++) {
-      await t.request({
-        method: 'POST',
-        url: `/v1/conversations/${id}/turns`,
-        token,
-        body: { role: 'user', content: `t${n}`, expectedTurn: n },
-      });
-    }
+    const { token, id } = await t.conversationWithTurns({ turns: 3 });
     expect((await t.request({ method: 'GET', url: `/v1/conversations/${id}/turns`, token })).statusCode).toBe(200);
     const db = new Database(t.dbFile);
     db.prepare('DELETE FROM turns WHERE conversation_id = ? AND number = 3').run(id);

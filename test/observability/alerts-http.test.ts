@@ -139,18 +139,7 @@ describe('GET /v1/admin/alerts: real failures raise alerts that are listed, logg
 
   it('a corrupted turn answered state_corrupt fires state_corrupt and counts the append as having lost its context', async () => {
     t = await buildTestApp();
-    const { apiKey } = await t.createTenant();
-    const { access_token: token } = await t.token(apiKey, 'patient-3');
-    const id = (await t.request({ method: 'POST', url: '/v1/conversations', token, body: {} })).json().id as string;
-    for (const [n, content] of ['first', 'second'].entries()) {
-      const res = await t.request({
-        method: 'POST',
-        url: `/v1/conversations/${id}/turns`,
-        token,
-        body: { role: 'user', content, expectedTurn: n },
-      });
-      expect(res.statusCode).toBe(201);
-    }
+    const { token, id } = await t.conversationWithTurns({ subject: 'patient-3', content: ['first', 'second'] });
     // Someone edits a stored turn behind the server's back. The first hex digit
     // is flipped, never overwritten with itself (one hash in 16 starts with 'f').
     const db = new Database(t.dbFile);
