@@ -5,7 +5,8 @@ import type { ConversationRecord, Store, TurnRecord } from '../store/port.ts';
 import { turnHash } from './turn-hash.ts';
 import type { TurnView } from './views.ts';
 
-const corrupt = (conversationId: string, detail: string) =>
+/** The `state_corrupt` error of a conversation whose stored turns failed a check, saying which. */
+export const corrupt = (conversationId: string, detail: string) =>
   new AppError('state_corrupt', `Conversation ${conversationId} failed its integrity check: ${detail}`, {
     extras: { conversationId },
   });

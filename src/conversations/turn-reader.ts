@@ -1,7 +1,6 @@
 import type { TenantId } from '../core/types.ts';
-import { AppError } from '../errors/index.ts';
 import { type ConversationRecord, MAX_GET_TURNS, type Store, type TurnRecord } from '../store/port.ts';
-import type { ChainVerifier } from './chain-verifier.ts';
+import { type ChainVerifier, corrupt } from './chain-verifier.ts';
 import type { TurnView } from './views.ts';
 
 /** What a {@link VerifiedTurnReader} reads from and checks with. */
@@ -69,29 +68,14 @@ export class VerifiedTurnReader {
       if (row && prevHash !== undefined) return [this.#chains.open(tenantId, row, prevHash)];
       // Appended after `c` was read: left out when it is not there, as readTurns leaves it out.
       if (n > c.turn) return [];
-      const missing = row ? n - 1 : n;
-      throw new AppError(
-        'state_corrupt',
-        `Conversation ${c.id} failed its integrity check: turn ${missing} is missing`,
-        {
-          extras: { conversationId: c.id },
-        },
-      );
+      throw corrupt(c.id, `turn ${row ? n - 1 : n} is missing`);
     });
   }
 
   /** A read that comes back shorter than the conversation's turn count says is missing rows. */
   #complete(c: ConversationRecord, after: number, limit: number, turns: TurnView[]): TurnView[] {
     const expected = Math.max(0, Math.min(limit, c.turn - after));
-    if (turns.length < expected) {
-      throw new AppError(
-        'state_corrupt',
-        `Conversation ${c.id} failed its integrity check: turn ${after + turns.length + 1} is missing`,
-        {
-          extras: { conversationId: c.id },
-        },
-      );
-    }
+    if (turns.length < expected) throw corrupt(c.id, `turn ${after + turns.length + 1} is missing`);
     return turns;
   }
 }
