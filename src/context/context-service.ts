@@ -86,15 +86,14 @@ export class ContextService {
   }
 
   /**
-   * Take the new turns in soon, one update at a time per conversation; a
-   * failure is reported to `onError` (the state is derived and catches up on
-   * its next read).
+   * Take in turns just appended (the append path calls this after its response), and render the new
+   * state's profile block while at it: the next build of this conversation, on the path to a reply's
+   * first delta, then finds it ready.
    */
-  advanceLater(c: ConversationRecord, fresh: TurnView[], onError: (error: unknown) => void): void {
-    // The next build of this conversation renders the new state's profile block: render it now, off that request.
-    this.advance(c, fresh)
-      .then((state) => this.#view(state))
-      .catch(onError);
+  async takeIn(c: ConversationRecord, fresh: TurnView[]): Promise<ContextState> {
+    const state = await this.advance(c, fresh);
+    this.#view(state);
+    return state;
   }
 
   /**

@@ -240,7 +240,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
       // extraction and folding, and a context read catches up with whatever is still pending.
       // Continuity: the load verified the chain; the turn found its full prior context once the
       // working context holds every turn through it (docs/OPERATIONS.md).
-      context?.advance(conversation, [turn]).then(
+      context?.takeIn(conversation, [turn]).then(
         (state) => {
           operations.turnContinuity(state.throughTurn >= turn.number ? 'whole' : 'context_failed');
           // Sync clients learn that the summary and profile moved on (no content on the bus).
