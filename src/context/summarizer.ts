@@ -271,21 +271,24 @@ const analysed = new Map<string, { terms: string[]; words: number }>();
 const MAX_ANALYSED = 20_000;
 
 function countTopics(previous: readonly [string, number][], arrived: SummarySentence[]): [string, number][] {
-  // Kept sorted, so only a few entries move per fold (the sort is near-linear on nearly sorted input).
-  const list = previous.map(([w, n]): [string, number] => [w, n]);
-  const byWord = new Map(list.map((e) => [e[0], e]));
-  for (const s of arrived) {
-    for (const w of analyse(s.text).terms) {
-      const entry = byWord.get(w);
-      if (entry) entry[1]++;
-      else {
-        const added: [string, number] = [w, 1];
-        list.push(added);
-        byWord.set(w, added);
-      }
+  // The sentences each word arrived in at this fold (a sentence's terms are distinct).
+  const added = new Map<string, number>();
+  for (const s of arrived) for (const w of analyse(s.text).terms) added.set(w, (added.get(w) ?? 0) + 1);
+  // An entry that did not change is shared with the previous summary (entries are never mutated), so a fold
+  // allocates only what moved. Kept sorted, so the sort is near-linear on nearly sorted input.
+  const list: [string, number][] = [];
+  for (const entry of previous) {
+    const more = added.get(entry[0]);
+    if (more === undefined) list.push(entry);
+    else {
+      list.push([entry[0], entry[1] + more]);
+      added.delete(entry[0]);
     }
   }
-  return list.sort(byCountThenWord).slice(0, MAX_TOPICS);
+  for (const entry of added) list.push(entry);
+  list.sort(byCountThenWord);
+  if (list.length > MAX_TOPICS) list.length = MAX_TOPICS;
+  return list;
 }
 
 function topWords(topics: readonly [string, number][]): Set<string> {
