@@ -2,42 +2,46 @@
  * The time Continuum adds to the first delta of a reply (issue 5), over a
  * fake OpenAI-compatible provider (bench/lib/openai-stream-fake.ts) whose
  * first content chunk comes a fixed delay after the request, driven by the
- * real `openai` SDK adapter of src/models:
+ * real `openai` SDK adapter of src/models. Continuum and the fake run in a
+ * process of their own (bench/first-delta-host.ts); this process is the load
+ * generator, so its clients' work and garbage stay out of the server's heap,
+ * and both sides below cross the same process boundary once:
  *
- * - (a) the provider alone: `generate` on the adapter, timed to its first
- *   delta (the fake sends the same first chunk after the same delay, without
- *   the rest of the reply, so nothing else differs);
- * - (b) through Continuum: `POST …/turns` with `respond: true` over SSE to an
- *   in-process server on loopback (production wiring: the adapter behind
+ * - (a) the provider alone: `generate` on the adapter here, timed to its
+ *   first delta (the fake sends the same first chunk after the same delay,
+ *   without the rest of the reply, so nothing else differs);
+ * - (b) through Continuum: `POST …/turns` with `respond: true` over SSE on
+ *   loopback (production wiring in the host: the adapter behind
  *   `withResilience`, real SQLite, encryption and audit), timed from the
  *   request to the first `event: delta` received;
  * - added = b − a, at p50 and at p99; and per request, from timestamps taken
- *   around the adapter inside the same process (bench/lib/provider-tap.ts):
- *   time before the model is called, the provider's own part, and the time
- *   from the adapter's first delta to the client's;
+ *   around the adapter in the host (bench/lib/provider-tap.ts, compared as
+ *   epoch milliseconds): time before the model is called, the provider's own
+ *   part, and the time from the adapter's first delta to the client's;
  * - (c), one request at a time only: a user turn appended without a reply
  *   (JSON), to show how much of the time before the model call the append
  *   path alone takes.
  *
- * Two provider replies: small chunks over more than 100 ms (the delta
- * coalescer of ADR-005 holds the first chunk until its 100 ms timer), and a
- * first chunk of more than 1,024 bytes (the coalescer flushes it at once),
- * which leaves only Continuum's own work. (a) and (b) take turns, one request
- * at a time, then in waves of `concurrency` requests.
+ * Node options for the host process can be added in `FIRST_DELTA_HOST_ARGS`
+ * (say `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the server side alone).
+ *
+ * Two provider replies: small chunks 10 ms apart, and a first chunk of more
+ * than 1,024 bytes (the coalescer's size flush). Continuum sends the first
+ * delta at once in both (ADR-005); the coalescer shapes what follows. (a) and
+ * (b) take turns, one request at a time, then in waves of `concurrency`
+ * requests.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
-import { parseFlags } from '../src/flags/flag-input.ts';
 import { createOpenAIProvider } from '../src/models/openai-provider.ts';
 import type { ModelProvider } from '../src/models/port.ts';
-import { withResilience } from '../src/models/resilience.ts';
+import type { HostReply, HostRequest, HostTiming } from './first-delta-host.ts';
 import type { ClinicalTurn } from './lib/clinical-text.ts';
-import { STREAM_FAKE_MODEL, type StreamScript, startStreamFake } from './lib/openai-stream-fake.ts';
-import { type GenerationTiming, tagText, tapProvider } from './lib/provider-tap.ts';
+import { STREAM_FAKE_MODEL, type StreamScript } from './lib/openai-stream-fake.ts';
+import { tagText } from './lib/provider-tap.ts';
 import { failureLabel, postReply, type StreamedReply } from './lib/sse-client.ts';
 import { type LatencySummary, summarize } from './lib/stats.ts';
-import { createBenchTenantWithKey, issueBenchToken, openInstance } from './state-load.ts';
 
 export type ScenarioName = 'coalesced' | 'size-flush';
 
@@ -120,56 +124,66 @@ async function providerAlone(adapter: ModelProvider, content: string): Promise<n
   return first - started;
 }
 
+/** A started host process (bench/first-delta-host.ts), asked one thing at a time. */
+interface Host {
+  ask(request: HostRequest): Promise<HostReply>;
+  stop(): Promise<void>;
+}
+
+function startHost(): Host {
+  const child = fork(path.join(import.meta.dirname, 'first-delta-host.ts'), [], {
+    execArgv: ['--import', 'tsx', ...(process.env.FIRST_DELTA_HOST_ARGS?.split(' ') ?? [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = once(child, 'exit');
+  return {
+    async ask(request) {
+      const answer = Promise.race([
+        once(child, 'message').then(([reply]) => reply as HostReply),
+        exited.then(([code]) => ({ type: 'failed', message: `the host exited (${String(code)})` }) as HostReply),
+      ]);
+      child.send(request);
+      const reply = await answer;
+      if (reply.type === 'failed') throw new Error(`first-delta host: ${reply.message}`);
+      return reply;
+    },
+    /** Wait for the exit that follows `close` (it may still be writing a CPU profile), then end it by force. */
+    async stop() {
+      const timers = [setTimeout(() => child.kill('SIGTERM'), 10_000), setTimeout(() => child.kill('SIGKILL'), 20_000)];
+      await exited;
+      for (const timer of timers) clearTimeout(timer);
+    },
+  };
+}
+
+/** `performance.now()` of this process as epoch milliseconds, comparable with the host's times. */
+const epoch = (now: number) => performance.timeOrigin + now;
+
 export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDeltaFigures> {
   const log = options.log ?? (() => {});
   const scenarios: ScenarioName[] = ['coalesced', 'size-flush'];
-  const fake = await startStreamFake(scriptOf('coalesced', options.firstChunkDelayMs));
-  const adapter = createOpenAIProvider({ baseURL: fake.baseURL, model: STREAM_FAKE_MODEL, apiKey: 'bench' });
-  const timings = new Map<number, GenerationTiming>();
-  // Production wiring (createModelProvider): the adapter behind deadlines, retries and a circuit breaker.
-  const model = withResilience(
-    tapProvider(adapter, (timing) => {
-      if (timing.tag !== undefined) timings.set(timing.tag, timing);
-    }),
-  );
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'continuum-bench-first-delta-'));
-  // Model-backed summaries and extraction off (flag `model-context`): their background calls to the same fake
-  // provider would be timed as if they were the replies'.
-  const instance = await openInstance(
-    dataDir,
-    { model },
-    { maxStreamsPerTenant: options.concurrency, flags: parseFlags('model-context=off') },
-  );
+  const host = startHost();
   try {
-    const { app } = instance;
-    const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-    const { apiKey } = await createBenchTenantWithKey(app, 'bench-first-delta');
-    const token = await issueBenchToken(app, apiKey);
-    const userTurns = options.turns.filter((t) => t.role === 'user');
     let cursor = 0;
-    const conversations: { id: string; turn: number }[] = [];
-    for (let c = 0; c < options.conversations; c++) {
-      const created = await app.inject({
-        method: 'POST',
-        url: '/v1/conversations',
-        headers: { authorization: `Bearer ${token}` },
-        payload: { title: 'bench first delta' },
-      });
-      const id = (created.json() as { id: string }).id;
-      for (let turn = 0; turn < options.seedTurns; turn++) {
-        const source = options.turns[cursor++ % options.turns.length]!;
-        const appended = await app.inject({
-          method: 'POST',
-          url: `/v1/conversations/${id}/turns`,
-          headers: { authorization: `Bearer ${token}` },
-          payload: { role: source.role, content: source.content, expectedTurn: turn },
-        });
-        if (appended.statusCode !== 201) throw new Error(`seed turn: ${appended.statusCode} ${appended.body}`);
-      }
-      conversations.push({ id, turn: options.seedTurns });
-    }
+    const seeds = Array.from({ length: options.conversations }, () =>
+      Array.from({ length: options.seedTurns }, () => {
+        const { role, content } = options.turns[cursor++ % options.turns.length]!;
+        return { role, content };
+      }),
+    );
+    const started = await host.ask({
+      type: 'start',
+      concurrency: options.concurrency,
+      seeds,
+      script: scriptOf('coalesced', options.firstChunkDelayMs),
+    });
+    if (started.type !== 'started') throw new Error(`first-delta host: unexpected ${started.type}`);
+    const { baseUrl, token, conversations } = started;
+    const adapter = createOpenAIProvider({ baseURL: started.fakeBaseURL, model: STREAM_FAKE_MODEL, apiKey: 'bench' });
+    const script = async (next: StreamScript) => void (await host.ask({ type: 'script', script: next }));
+    const userTurns = options.turns.filter((t) => t.role === 'user');
     log(
-      `  ${options.conversations} conversations of ${options.seedTurns} clinical turns; fake provider at ${fake.baseURL}`,
+      `  ${options.conversations} conversations of ${options.seedTurns} clinical turns; Continuum and the fake provider (${started.fakeBaseURL}) in a process of their own`,
     );
 
     let tag = 0;
@@ -210,11 +224,11 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
 
     const runs: FirstDeltaRun[] = [];
     for (const scenario of scenarios) {
-      const script = scriptOf(scenario, options.firstChunkDelayMs);
+      const scenarioScript = scriptOf(scenario, options.firstChunkDelayMs);
       for (let i = 0; i < options.warmupRequests; i++) {
-        fake.script(firstOnly(script));
+        await script(firstOnly(scenarioScript));
         await askProvider(i);
-        fake.script(script);
+        await script(scenarioScript);
         await throughContinuum();
       }
       for (const concurrency of [1, options.concurrency]) {
@@ -225,12 +239,14 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
         for (let done = 0; done < total; done += concurrency) {
           const wave = Math.min(concurrency, total - done);
           // The two sides take turns, wave by wave, so drift in machine load hits both alike.
-          fake.script(firstOnly(script));
+          await script(firstOnly(scenarioScript));
           alone.push(...(await Promise.all(Array.from({ length: wave }, (_, i) => askProvider(done + i)))));
-          fake.script(script);
+          await script(scenarioScript);
           through.push(...(await Promise.all(Array.from({ length: wave }, () => throughContinuum()))));
           if (concurrency === 1) appends.push(await appendAlone());
         }
+        const taken = await host.ask({ type: 'timings' });
+        const timings = new Map(taken.type === 'timings' ? taken.timings.map((t) => [t.tag, t]) : []);
         const run = figuresOf(scenario, concurrency, alone, through, timings);
         if (appends.length > 0) run.appendAlone = summarize(appends);
         runs.push(run);
@@ -254,11 +270,10 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
         ];
       }),
     ) as FirstDeltaFigures['scripts'];
+    await host.ask({ type: 'close' });
     return { firstChunkDelayMs: options.firstChunkDelayMs, scripts, runs };
   } finally {
-    await instance.close();
-    await fake.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await host.stop();
   }
 }
 
@@ -267,14 +282,13 @@ function figuresOf(
   concurrency: number,
   alone: number[],
   through: { reply: StreamedReply; tag: number }[],
-  timings: Map<number, GenerationTiming>,
+  timings: Map<number, HostTiming>,
 ): FirstDeltaRun {
   const failures: Record<string, number> = {};
   const parts = { total: [] as number[], before: [] as number[], provider: [] as number[], after: [] as number[] };
   const userTurn: number[] = [];
   for (const { reply, tag } of through) {
     const timing = timings.get(tag);
-    timings.delete(tag);
     const failure = reply.failure
       ? failureLabel(reply.failure)
       : reply.firstDeltaAt === undefined || timing?.firstDeltaAt === undefined
@@ -285,9 +299,10 @@ function figuresOf(
       continue;
     }
     parts.total.push(reply.firstDeltaAt! - reply.sentAt);
-    parts.before.push(timing!.calledAt - reply.sentAt);
+    // Across the process boundary, in epoch milliseconds (each process's time origin is taken from the same clock).
+    parts.before.push(timing!.calledAt - epoch(reply.sentAt));
     parts.provider.push(timing!.firstDeltaAt! - timing!.calledAt);
-    parts.after.push(reply.firstDeltaAt! - timing!.firstDeltaAt!);
+    parts.after.push(epoch(reply.firstDeltaAt!) - timing!.firstDeltaAt!);
     if (reply.turnAt !== undefined) userTurn.push(reply.turnAt - reply.sentAt);
   }
   const provider = summarize(alone);

@@ -1,0 +1,164 @@
+/**
+ * The server side of bench/first-delta.ts, in a process of its own: a
+ * Continuum instance on loopback (production wiring: the `openai` SDK adapter
+ * behind `withResilience`, real SQLite, encryption and audit) and the fake
+ * provider it calls (bench/lib/openai-stream-fake.ts). The load generator —
+ * the clients of both sides and their garbage — stays in the parent, as it
+ * would on a real deployment; the parent reaches the fake across the same
+ * process boundary as it reaches Continuum, so neither side gets a cheaper
+ * hop.
+ *
+ * Driven over the IPC channel of `child_process.fork`, one request at a time
+ * (see {@link HostRequest}); every time it reports is `performance.timeOrigin
+ * + performance.now()`, comparable with the parent's.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseFlags } from '../src/flags/flag-input.ts';
+import { createOpenAIProvider } from '../src/models/openai-provider.ts';
+import { withResilience } from '../src/models/resilience.ts';
+import { STREAM_FAKE_MODEL, type StreamScript, startStreamFake } from './lib/openai-stream-fake.ts';
+import { type GenerationTiming, tapProvider } from './lib/provider-tap.ts';
+import { createBenchTenantWithKey, issueBenchToken, openInstance } from './state-load.ts';
+
+export type HostRequest =
+  | {
+      type: 'start';
+      /** The tenant's stream limit. */
+      concurrency: number;
+      /** One list of seed turns per conversation to create. */
+      seeds: { role: string; content: string }[][];
+      script: StreamScript;
+    }
+  | { type: 'script'; script: StreamScript }
+  /** Hand over (and forget) the timings of the generations recorded since the last call. */
+  | { type: 'timings' }
+  | { type: 'close' };
+
+/** A generation's timing in epoch milliseconds (see {@link GenerationTiming}). */
+export interface HostTiming {
+  tag: number;
+  calledAt: number;
+  firstDeltaAt?: number;
+}
+
+export type HostReply =
+  | {
+      type: 'started';
+      baseUrl: string;
+      fakeBaseURL: string;
+      token: string;
+      conversations: { id: string; turn: number }[];
+    }
+  | { type: 'scripted' }
+  | { type: 'timings'; timings: HostTiming[] }
+  | { type: 'closed' }
+  | { type: 'failed'; message: string };
+
+const epoch = (now: number) => performance.timeOrigin + now;
+
+type Running = { close(): Promise<void>; script(s: StreamScript): void; take(): HostTiming[] };
+
+async function start(
+  request: Extract<HostRequest, { type: 'start' }>,
+): Promise<{ running: Running; reply: HostReply }> {
+  const fake = await startStreamFake(request.script);
+  const timings: GenerationTiming[] = [];
+  // Production wiring (createModelProvider): the adapter behind deadlines, retries and a circuit breaker.
+  const model = withResilience(
+    tapProvider(createOpenAIProvider({ baseURL: fake.baseURL, model: STREAM_FAKE_MODEL, apiKey: 'bench' }), (t) =>
+      timings.push(t),
+    ),
+  );
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'continuum-bench-first-delta-'));
+  // Model-backed summaries and extraction off (flag `model-context`): their background calls to the same fake
+  // provider would be timed as if they were the replies'.
+  const instance = await openInstance(
+    dataDir,
+    { model },
+    { maxStreamsPerTenant: request.concurrency, flags: parseFlags('model-context=off') },
+  );
+  const { app } = instance;
+  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { apiKey } = await createBenchTenantWithKey(app, 'bench-first-delta');
+  const token = await issueBenchToken(app, apiKey);
+  const conversations: { id: string; turn: number }[] = [];
+  for (const seed of request.seeds) {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/conversations',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { title: 'bench first delta' },
+    });
+    const id = (created.json() as { id: string }).id;
+    for (const [turn, source] of seed.entries()) {
+      const appended = await app.inject({
+        method: 'POST',
+        url: `/v1/conversations/${id}/turns`,
+        headers: { authorization: `Bearer ${token}` },
+        payload: { role: source.role, content: source.content, expectedTurn: turn },
+      });
+      if (appended.statusCode !== 201) throw new Error(`seed turn: ${appended.statusCode} ${appended.body}`);
+    }
+    conversations.push({ id, turn: seed.length });
+  }
+  const running: Running = {
+    script: (script) => fake.script(script),
+    take() {
+      const out = timings.splice(0).flatMap((t): HostTiming[] =>
+        t.tag === undefined
+          ? []
+          : [
+              {
+                tag: t.tag,
+                calledAt: epoch(t.calledAt),
+                ...(t.firstDeltaAt === undefined ? {} : { firstDeltaAt: epoch(t.firstDeltaAt) }),
+              },
+            ],
+      );
+      return out;
+    },
+    async close() {
+      await instance.close();
+      await fake.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return { running, reply: { type: 'started', baseUrl, fakeBaseURL: fake.baseURL, token, conversations } };
+}
+
+let running: Running | undefined;
+process.on('message', (message: HostRequest) => {
+  const handle = async (): Promise<HostReply> => {
+    switch (message.type) {
+      case 'start': {
+        const started = await start(message);
+        running = started.running;
+        return started.reply;
+      }
+      case 'script':
+        running?.script(message.script);
+        return { type: 'scripted' };
+      case 'timings':
+        return { type: 'timings', timings: running?.take() ?? [] };
+      case 'close':
+        await running?.close();
+        running = undefined;
+        return { type: 'closed' };
+    }
+  };
+  handle().then(
+    (reply) => {
+      // Exit once the parent has the answer (a clean exit writes a CPU profile when one was asked for).
+      process.send?.(reply, () => {
+        if (reply.type === 'closed') process.exit(0);
+      });
+    },
+    (error: unknown) =>
+      process.send?.({
+        type: 'failed',
+        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      }),
+  );
+});
