@@ -19,8 +19,8 @@ import { parseFlags } from '../src/flags/flag-input.ts';
 import { createOpenAIProvider } from '../src/models/openai-provider.ts';
 import { withResilience } from '../src/models/resilience.ts';
 import { STREAM_FAKE_MODEL, type StreamScript, startStreamFake } from './lib/openai-stream-fake.ts';
-import { type GenerationTiming, tapProvider } from './lib/provider-tap.ts';
-import { createBenchTenantWithKey, issueBenchToken, openInstance } from './state-load.ts';
+import { epochOf, type GenerationTiming, tapProvider } from './lib/provider-tap.ts';
+import { createBenchTenantWithKey, type Instance, issueBenchToken, openInstance } from './state-load.ts';
 
 export type HostRequest =
   | {
@@ -56,8 +56,6 @@ export type HostReply =
   | { type: 'closed' }
   | { type: 'failed'; message: string };
 
-const epoch = (now: number) => performance.timeOrigin + now;
-
 type Running = { close(): Promise<void>; script(s: StreamScript): void; take(): HostTiming[] };
 
 async function start(
@@ -72,63 +70,73 @@ async function start(
     ),
   );
   const dataDir = mkdtempSync(path.join(tmpdir(), 'continuum-bench-first-delta-'));
-  // Model-backed summaries and extraction off (flag `model-context`): their background calls to the same fake
-  // provider would be timed as if they were the replies'.
-  const instance = await openInstance(
-    dataDir,
-    { model },
-    { maxStreamsPerTenant: request.concurrency, flags: parseFlags('model-context=off') },
-  );
-  const { app } = instance;
-  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-  const { apiKey } = await createBenchTenantWithKey(app, 'bench-first-delta');
-  const token = await issueBenchToken(app, apiKey);
-  const conversations: { id: string; turn: number }[] = [];
-  for (const seed of request.seeds) {
-    const created = await app.inject({
-      method: 'POST',
-      url: '/v1/conversations',
-      headers: { authorization: `Bearer ${token}` },
-      payload: { title: 'bench first delta' },
-    });
-    const id = (created.json() as { id: string }).id;
-    for (const [turn, source] of seed.entries()) {
-      const appended = await app.inject({
-        method: 'POST',
-        url: `/v1/conversations/${id}/turns`,
-        headers: { authorization: `Bearer ${token}` },
-        payload: { role: source.role, content: source.content, expectedTurn: turn },
-      });
-      if (appended.statusCode !== 201) throw new Error(`seed turn: ${appended.statusCode} ${appended.body}`);
-    }
-    conversations.push({ id, turn: seed.length });
-  }
-  const running: Running = {
-    script: (script) => fake.script(script),
-    take() {
-      const out = timings.splice(0).flatMap((t): HostTiming[] =>
-        t.tag === undefined
-          ? []
-          : [
-              {
-                tag: t.tag,
-                calledAt: epoch(t.calledAt),
-                ...(t.firstDeltaAt === undefined ? {} : { firstDeltaAt: epoch(t.firstDeltaAt) }),
-              },
-            ],
-      );
-      return out;
-    },
-    async close() {
-      await instance.close();
-      await fake.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+  let instance: Instance | undefined;
+  const close = async () => {
+    await instance?.close();
+    await fake.close();
+    rmSync(dataDir, { recursive: true, force: true });
   };
-  return { running, reply: { type: 'started', baseUrl, fakeBaseURL: fake.baseURL, token, conversations } };
+  try {
+    // Model-backed summaries and extraction off (flag `model-context`): their background calls to the same fake
+    // provider would be timed as if they were the replies'.
+    instance = await openInstance(
+      dataDir,
+      { model },
+      { maxStreamsPerTenant: request.concurrency, flags: parseFlags('model-context=off') },
+    );
+    const { app } = instance;
+    const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { apiKey } = await createBenchTenantWithKey(app, 'bench-first-delta');
+    const token = await issueBenchToken(app, apiKey);
+    const conversations: { id: string; turn: number }[] = [];
+    for (const seed of request.seeds) {
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v1/conversations',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { title: 'bench first delta' },
+      });
+      const id = (created.json() as { id: string }).id;
+      for (const [turn, source] of seed.entries()) {
+        const appended = await app.inject({
+          method: 'POST',
+          url: `/v1/conversations/${id}/turns`,
+          headers: { authorization: `Bearer ${token}` },
+          payload: { role: source.role, content: source.content, expectedTurn: turn },
+        });
+        if (appended.statusCode !== 201) throw new Error(`seed turn: ${appended.statusCode} ${appended.body}`);
+      }
+      conversations.push({ id, turn: seed.length });
+    }
+    const running: Running = {
+      script: (script) => fake.script(script),
+      take: () =>
+        timings.splice(0).flatMap((t): HostTiming[] =>
+          t.tag === undefined
+            ? []
+            : [
+                {
+                  tag: t.tag,
+                  calledAt: epochOf(t.calledAt),
+                  ...(t.firstDeltaAt === undefined ? {} : { firstDeltaAt: epochOf(t.firstDeltaAt) }),
+                },
+              ],
+        ),
+      close,
+    };
+    return { running, reply: { type: 'started', baseUrl, fakeBaseURL: fake.baseURL, token, conversations } };
+  } catch (error) {
+    // A start that fails half way leaves nothing behind either.
+    await close();
+    throw error;
+  }
 }
 
 let running: Running | undefined;
+// Stopped by the parent before `close` (its run failed): still leave no server, fake or data folder behind.
+process.on('SIGTERM', () => {
+  (running?.close() ?? Promise.resolve()).finally(() => process.exit(1));
+});
 process.on('message', (message: HostRequest) => {
   const handle = async (): Promise<HostReply> => {
     switch (message.type) {

@@ -39,7 +39,7 @@ import type { ModelProvider } from '../src/models/port.ts';
 import type { HostReply, HostRequest, HostTiming } from './first-delta-host.ts';
 import type { ClinicalTurn } from './lib/clinical-text.ts';
 import { STREAM_FAKE_MODEL, type StreamScript } from './lib/openai-stream-fake.ts';
-import { tagText } from './lib/provider-tap.ts';
+import { epochOf, tagText } from './lib/provider-tap.ts';
 import { failureLabel, postReply, type StreamedReply } from './lib/sse-client.ts';
 import { type LatencySummary, summarize } from './lib/stats.ts';
 
@@ -132,12 +132,14 @@ interface Host {
 
 function startHost(): Host {
   const child = fork(path.join(import.meta.dirname, 'first-delta-host.ts'), [], {
-    execArgv: ['--import', 'tsx', ...(process.env.FIRST_DELTA_HOST_ARGS?.split(' ') ?? [])],
+    execArgv: ['--import', 'tsx', ...(process.env.FIRST_DELTA_HOST_ARGS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = once(child, 'exit');
+  let closing = false;
   return {
     async ask(request) {
+      if (request.type === 'close') closing = true;
       const answer = Promise.race([
         once(child, 'message').then(([reply]) => reply as HostReply),
         exited.then(([code]) => ({ type: 'failed', message: `the host exited (${String(code)})` }) as HostReply),
@@ -147,17 +149,20 @@ function startHost(): Host {
       if (reply.type === 'failed') throw new Error(`first-delta host: ${reply.message}`);
       return reply;
     },
-    /** Wait for the exit that follows `close` (it may still be writing a CPU profile), then end it by force. */
+    /**
+     * After `close`, wait for the exit that follows (the host may still be writing a CPU profile); otherwise (a
+     * failed run) stop it at once. Killed if it does not go.
+     */
     async stop() {
-      const timers = [setTimeout(() => child.kill('SIGTERM'), 10_000), setTimeout(() => child.kill('SIGKILL'), 20_000)];
+      const timers = [
+        setTimeout(() => child.kill('SIGTERM'), closing ? 10_000 : 0),
+        setTimeout(() => child.kill('SIGKILL'), 20_000),
+      ];
       await exited;
       for (const timer of timers) clearTimeout(timer);
     },
   };
 }
-
-/** `performance.now()` of this process as epoch milliseconds, comparable with the host's times. */
-const epoch = (now: number) => performance.timeOrigin + now;
 
 export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDeltaFigures> {
   const log = options.log ?? (() => {});
@@ -299,10 +304,10 @@ function figuresOf(
       continue;
     }
     parts.total.push(reply.firstDeltaAt! - reply.sentAt);
-    // Across the process boundary, in epoch milliseconds (each process's time origin is taken from the same clock).
-    parts.before.push(timing!.calledAt - epoch(reply.sentAt));
+    // Across the process boundary, in epoch milliseconds.
+    parts.before.push(timing!.calledAt - epochOf(reply.sentAt));
     parts.provider.push(timing!.firstDeltaAt! - timing!.calledAt);
-    parts.after.push(epoch(reply.firstDeltaAt!) - timing!.firstDeltaAt!);
+    parts.after.push(epochOf(reply.firstDeltaAt!) - timing!.firstDeltaAt!);
     if (reply.turnAt !== undefined) userTurn.push(reply.turnAt - reply.sentAt);
   }
   const provider = summarize(alone);

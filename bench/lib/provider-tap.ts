@@ -16,6 +16,12 @@ export interface GenerationTiming {
 
 const TAG = /\[bench-request (\d+)\]/g;
 
+/**
+ * `performance.now()` of this process as epoch milliseconds: comparable across processes on one machine (each
+ * process's time origin is taken from the same clock).
+ */
+export const epochOf = (now: number) => performance.timeOrigin + now;
+
 /** The marker a benchmark puts in a user message to find its generation again. */
 export const tagText = (n: number) => `[bench-request ${n}]`;
 
