@@ -1,12 +1,10 @@
 /**
  * The server side of bench/first-delta.ts, in a process of its own: a
  * Continuum instance on loopback (production wiring: the `openai` SDK adapter
- * behind `withResilience`, real SQLite, encryption and audit) and the fake
- * provider it calls (bench/lib/openai-stream-fake.ts). The load generator —
- * the clients of both sides and their garbage — stays in the parent, as it
- * would on a real deployment; the parent reaches the fake across the same
- * process boundary as it reaches Continuum, so neither side gets a cheaper
- * hop.
+ * behind `withResilience`, real SQLite, encryption and audit), calling the
+ * fake provider in a third process (bench/first-delta-fake.ts). The load
+ * generator — the clients of both sides and their garbage — stays in the
+ * parent, as it would on a real deployment.
  *
  * Driven over the IPC channel of `child_process.fork`, one request at a time
  * (see {@link HostRequest}); every time it reports is `performance.timeOrigin
@@ -18,7 +16,8 @@ import path from 'node:path';
 import { parseFlags } from '../src/flags/flag-input.ts';
 import { createOpenAIProvider } from '../src/models/openai-provider.ts';
 import { withResilience } from '../src/models/resilience.ts';
-import { STREAM_FAKE_MODEL, type StreamScript, startStreamFake } from './lib/openai-stream-fake.ts';
+import { serveBenchParent } from './lib/bench-child.ts';
+import { STREAM_FAKE_MODEL } from './lib/openai-stream-fake.ts';
 import { epochOf, type GenerationTiming, tapProvider } from './lib/provider-tap.ts';
 import { createBenchTenantWithKey, type Instance, issueBenchToken, openInstance } from './state-load.ts';
 
@@ -29,9 +28,9 @@ export type HostRequest =
       concurrency: number;
       /** One list of seed turns per conversation to create. */
       seeds: { role: string; content: string }[][];
-      script: StreamScript;
+      /** The fake provider's base URL (bench/first-delta-fake.ts). */
+      fakeBaseURL: string;
     }
-  | { type: 'script'; script: StreamScript }
   /** Hand over (and forget) the timings of the generations recorded since the last call. */
   | { type: 'timings' }
   | { type: 'close' };
@@ -44,36 +43,27 @@ export interface HostTiming {
 }
 
 export type HostReply =
-  | {
-      type: 'started';
-      baseUrl: string;
-      fakeBaseURL: string;
-      token: string;
-      conversations: { id: string; turn: number }[];
-    }
-  | { type: 'scripted' }
+  | { type: 'started'; baseUrl: string; token: string; conversations: { id: string; turn: number }[] }
   | { type: 'timings'; timings: HostTiming[] }
-  | { type: 'closed' }
-  | { type: 'failed'; message: string };
+  | { type: 'closed' };
 
-type Running = { close(): Promise<void>; script(s: StreamScript): void; take(): HostTiming[] };
+type Running = { close(): Promise<void>; take(): HostTiming[] };
 
 async function start(
   request: Extract<HostRequest, { type: 'start' }>,
 ): Promise<{ running: Running; reply: HostReply }> {
-  const fake = await startStreamFake(request.script);
   const timings: GenerationTiming[] = [];
   // Production wiring (createModelProvider): the adapter behind deadlines, retries and a circuit breaker.
   const model = withResilience(
-    tapProvider(createOpenAIProvider({ baseURL: fake.baseURL, model: STREAM_FAKE_MODEL, apiKey: 'bench' }), (t) =>
-      timings.push(t),
+    tapProvider(
+      createOpenAIProvider({ baseURL: request.fakeBaseURL, model: STREAM_FAKE_MODEL, apiKey: 'bench' }),
+      (t) => timings.push(t),
     ),
   );
   const dataDir = mkdtempSync(path.join(tmpdir(), 'continuum-bench-first-delta-'));
   let instance: Instance | undefined;
   const close = async () => {
     await instance?.close();
-    await fake.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
@@ -109,7 +99,6 @@ async function start(
       conversations.push({ id, turn: seed.length });
     }
     const running: Running = {
-      script: (script) => fake.script(script),
       take: () =>
         timings.splice(0).flatMap((t): HostTiming[] =>
           t.tag === undefined
@@ -124,7 +113,7 @@ async function start(
         ),
       close,
     };
-    return { running, reply: { type: 'started', baseUrl, fakeBaseURL: fake.baseURL, token, conversations } };
+    return { running, reply: { type: 'started', baseUrl, token, conversations } };
   } catch (error) {
     // A start that fails half way leaves nothing behind either.
     await close();
@@ -133,21 +122,14 @@ async function start(
 }
 
 let running: Running | undefined;
-// Stopped by the parent before `close` (its run failed): still leave no server, fake or data folder behind.
-process.on('SIGTERM', () => {
-  (running?.close() ?? Promise.resolve()).finally(() => process.exit(1));
-});
-process.on('message', (message: HostRequest) => {
-  const handle = async (): Promise<HostReply> => {
-    switch (message.type) {
+serveBenchParent<HostRequest, HostReply>(
+  async (request) => {
+    switch (request.type) {
       case 'start': {
-        const started = await start(message);
+        const started = await start(request);
         running = started.running;
         return started.reply;
       }
-      case 'script':
-        running?.script(message.script);
-        return { type: 'scripted' };
       case 'timings':
         return { type: 'timings', timings: running?.take() ?? [] };
       case 'close':
@@ -155,18 +137,9 @@ process.on('message', (message: HostRequest) => {
         running = undefined;
         return { type: 'closed' };
     }
-  };
-  handle().then(
-    (reply) => {
-      // Exit once the parent has the answer (a clean exit writes a CPU profile when one was asked for).
-      process.send?.(reply, () => {
-        if (reply.type === 'closed') process.exit(0);
-      });
-    },
-    (error: unknown) =>
-      process.send?.({
-        type: 'failed',
-        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      }),
-  );
-});
+  },
+  // Stopped by the parent before `close` (its run failed): still leave no server or data folder behind.
+  async () => {
+    await running?.close();
+  },
+);

@@ -2,10 +2,12 @@
  * The time Continuum adds to the first delta of a reply (issue 5), over a
  * fake OpenAI-compatible provider (bench/lib/openai-stream-fake.ts) whose
  * first content chunk comes a fixed delay after the request, driven by the
- * real `openai` SDK adapter of src/models. Continuum and the fake run in a
- * process of their own (bench/first-delta-host.ts); this process is the load
- * generator, so its clients' work and garbage stay out of the server's heap,
- * and both sides below cross the same process boundary once:
+ * real `openai` SDK adapter of src/models. Continuum (bench/first-delta-host.ts)
+ * and the fake (bench/first-delta-fake.ts) each run in a process of their
+ * own; this process is the load generator. So the clients' work and garbage
+ * stay out of the server's heap, the server's work (a reply's upkeep, its
+ * garbage collection) cannot delay the fake's answers to side (a), and both
+ * sides below cross the same process boundaries:
  *
  * - (a) the provider alone: `generate` on the adapter here, timed to its
  *   first delta (the fake sends the same first chunk after the same delay,
@@ -31,12 +33,12 @@
  * (b) take turns, one request at a time, then in waves of `concurrency`
  * requests.
  */
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { createOpenAIProvider } from '../src/models/openai-provider.ts';
 import type { ModelProvider } from '../src/models/port.ts';
+import type { FakeReply, FakeRequest } from './first-delta-fake.ts';
 import type { HostReply, HostRequest, HostTiming } from './first-delta-host.ts';
+import { forkBenchChild } from './lib/bench-child.ts';
 import type { ClinicalTurn } from './lib/clinical-text.ts';
 import { STREAM_FAKE_MODEL, type StreamScript } from './lib/openai-stream-fake.ts';
 import { epochOf, tagText } from './lib/provider-tap.ts';
@@ -124,50 +126,18 @@ async function providerAlone(adapter: ModelProvider, content: string): Promise<n
   return first - started;
 }
 
-/** A started host process (bench/first-delta-host.ts), asked one thing at a time. */
-interface Host {
-  ask(request: HostRequest): Promise<HostReply>;
-  stop(): Promise<void>;
-}
-
-function startHost(): Host {
-  const child = fork(path.join(import.meta.dirname, 'first-delta-host.ts'), [], {
-    execArgv: ['--import', 'tsx', ...(process.env.FIRST_DELTA_HOST_ARGS ?? '').split(' ').filter(Boolean)],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const exited = once(child, 'exit');
-  let closing = false;
-  return {
-    async ask(request) {
-      if (request.type === 'close') closing = true;
-      const answer = Promise.race([
-        once(child, 'message').then(([reply]) => reply as HostReply),
-        exited.then(([code]) => ({ type: 'failed', message: `the host exited (${String(code)})` }) as HostReply),
-      ]);
-      child.send(request);
-      const reply = await answer;
-      if (reply.type === 'failed') throw new Error(`first-delta host: ${reply.message}`);
-      return reply;
-    },
-    /**
-     * After `close`, wait for the exit that follows (the host may still be writing a CPU profile); otherwise (a
-     * failed run) stop it at once. Killed if it does not go.
-     */
-    async stop() {
-      const timers = [
-        setTimeout(() => child.kill('SIGTERM'), closing ? 10_000 : 0),
-        setTimeout(() => child.kill('SIGKILL'), 20_000),
-      ];
-      await exited;
-      for (const timer of timers) clearTimeout(timer);
-    },
-  };
-}
-
 export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDeltaFigures> {
   const log = options.log ?? (() => {});
   const scenarios: ScenarioName[] = ['coalesced', 'size-flush'];
-  const host = startHost();
+  const fake = forkBenchChild<FakeRequest, FakeReply>(
+    'first-delta fake provider',
+    path.join(import.meta.dirname, 'first-delta-fake.ts'),
+  );
+  const host = forkBenchChild<HostRequest, HostReply>(
+    'first-delta host',
+    path.join(import.meta.dirname, 'first-delta-host.ts'),
+    (process.env.FIRST_DELTA_HOST_ARGS ?? '').split(' ').filter(Boolean),
+  );
   try {
     let cursor = 0;
     const seeds = Array.from({ length: options.conversations }, () =>
@@ -176,19 +146,22 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
         return { role, content };
       }),
     );
+    const fakeStarted = await fake.ask({ type: 'start', script: scriptOf('coalesced', options.firstChunkDelayMs) });
+    if (fakeStarted.type !== 'started') throw new Error(`first-delta fake: unexpected ${fakeStarted.type}`);
+    const { baseURL: fakeBaseURL } = fakeStarted;
     const started = await host.ask({
       type: 'start',
       concurrency: options.concurrency,
       seeds,
-      script: scriptOf('coalesced', options.firstChunkDelayMs),
+      fakeBaseURL,
     });
     if (started.type !== 'started') throw new Error(`first-delta host: unexpected ${started.type}`);
     const { baseUrl, token, conversations } = started;
-    const adapter = createOpenAIProvider({ baseURL: started.fakeBaseURL, model: STREAM_FAKE_MODEL, apiKey: 'bench' });
-    const script = async (next: StreamScript) => void (await host.ask({ type: 'script', script: next }));
+    const adapter = createOpenAIProvider({ baseURL: fakeBaseURL, model: STREAM_FAKE_MODEL, apiKey: 'bench' });
+    const script = async (next: StreamScript) => void (await fake.ask({ type: 'script', script: next }));
     const userTurns = options.turns.filter((t) => t.role === 'user');
     log(
-      `  ${options.conversations} conversations of ${options.seedTurns} clinical turns; Continuum and the fake provider (${started.fakeBaseURL}) in a process of their own`,
+      `  ${options.conversations} conversations of ${options.seedTurns} clinical turns; Continuum and the fake provider (${fakeBaseURL}) each in a process of its own`,
     );
 
     let tag = 0;
@@ -276,9 +249,10 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
       }),
     ) as FirstDeltaFigures['scripts'];
     await host.ask({ type: 'close' });
+    await fake.ask({ type: 'close' });
     return { firstChunkDelayMs: options.firstChunkDelayMs, scripts, runs };
   } finally {
-    await host.stop();
+    await Promise.all([host.stop(), fake.stop()]);
   }
 }
 
