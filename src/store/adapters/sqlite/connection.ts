@@ -59,6 +59,23 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
     throw storeUnavailable('open', error);
   }
 
+  // One transaction function each, made once: better-sqlite3 builds a wrapper (and its variants) per
+  // `db.transaction()` call. Called inside a transaction, `transact` runs as a savepoint.
+  const transact = db.transaction(<T>(fn: () => T): T => fn());
+  const runBatch = db.transaction(
+    (batch: readonly { fn: () => unknown }[], settled: { ok: boolean; value: unknown }[]) => {
+      for (const op of batch) {
+        try {
+          settled.push({ ok: true, value: transact(op.fn) });
+        } catch (error) {
+          // Some errors (I/O, a full disk) make SQLite drop the whole transaction: nothing of the batch stands.
+          if (!db.inTransaction) throw error;
+          settled.push({ ok: false, value: error });
+        }
+      }
+    },
+  );
+
   let queries: Queries | null = null;
   let pending: { operation: string; fn: () => unknown; resolve(value: unknown): void; reject(error: unknown): void }[] =
     [];
@@ -72,7 +89,7 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
 
   const writeNow = <T>(operation: string, fn: () => T): T => {
     try {
-      return db.transaction(fn).immediate();
+      return transact.immediate(fn) as T;
     } catch (error) {
       return wrap(operation, error);
     }
@@ -88,17 +105,7 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
     pending = [];
     const settled: { ok: boolean; value: unknown }[] = [];
     try {
-      db.transaction(() => {
-        for (const op of batch) {
-          try {
-            settled.push({ ok: true, value: db.transaction(op.fn)() });
-          } catch (error) {
-            // Some errors (I/O, a full disk) make SQLite drop the whole transaction: nothing of the batch stands.
-            if (!db.inTransaction) throw error;
-            settled.push({ ok: false, value: error });
-          }
-        }
-      }).immediate();
+      runBatch.immediate(batch, settled);
     } catch (error) {
       for (const op of batch) op.reject(wrapped(op.operation, error));
       return;
