@@ -37,6 +37,19 @@ describe('envelope sealWithKey / openWithKey', () => {
     expect(sealed.includes(Buffer.from('abc'))).toBe(false);
   });
 
+  it('never reuses an IV, across the refills of its pool of random bytes', () => {
+    // 2,000 seals take the pool through several refills (it holds 341 IVs).
+    const sealed = Array.from({ length: 2_000 }, (_, i) => sealWithKey(key, 1, ctx, `${text} ${i}`));
+    const ivs = new Set(sealed.map((s) => s.subarray(5, 17).toString('hex')));
+    expect(ivs.size).toBe(sealed.length);
+    expect(ivs.has('0'.repeat(24))).toBe(false);
+    expect(sealed.map((s) => openWithKey(key, ctx, s))).toEqual(sealed.map((_, i) => `${text} ${i}`));
+    // A sealed value holds a copy of its IV: later seals do not change it.
+    const first = Buffer.from(sealed[0]!);
+    for (let i = 0; i < 400; i++) sealWithKey(key, 1, ctx, 'later');
+    expect(sealed[0]!.equals(first)).toBe(true);
+  });
+
   it('refuses a change to any single byte, header included', () => {
     const sealed = sealWithKey(key, 7, ctx, text);
     for (let index = 0; index < sealed.length; index += 1) {
