@@ -12,7 +12,7 @@ import {
   type ProfileView,
   profileView,
 } from './profile/index.ts';
-import { ALWAYS_KEPT_RECENT, buildPrompt, promptTurnTokens } from './prompt-builder.ts';
+import { ALWAYS_KEPT_RECENT, buildPrompt, promptTurnTokens, warmPromptCounts } from './prompt-builder.ts';
 import { Retrieval, remember, type ScoredTurn, toPromptTurn } from './retrieval.ts';
 import { clinicalSalience, isPleasantry, knownFactsOf, residualSalience } from './salience.ts';
 
@@ -87,12 +87,12 @@ export class ContextService {
 
   /**
    * Take in turns just appended (the append path calls this after its response), and render the new
-   * state's profile block while at it: the next build of this conversation, on the path to a reply's
-   * first delta, then finds it ready.
+   * state's profile block and count its profile and summary blocks' tokens while at it: the next build of
+   * this conversation, on the path to a reply's first delta, then finds them ready.
    */
   async takeIn(c: ConversationRecord, fresh: TurnView[]): Promise<ContextState> {
     const state = await this.advance(c, fresh);
-    this.#view(state);
+    warmPromptCounts(this.#view(state).text, state.summary?.text ?? '');
     return state;
   }
 

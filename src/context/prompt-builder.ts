@@ -170,6 +170,25 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   return { messages, tokens, dropped };
 }
 
+/**
+ * Count now what a build over this profile and summary counts first: each profile line and summary
+ * sentence, and both blocks whole. The counts go to the token-count cache, so the next build (on the path
+ * to a reply's first delta) finds them there instead of running the tokenizer over the summary again.
+ * Changes no result; call it where a state has just changed, off the request path.
+ */
+export function warmPromptCounts(profileText: string, summaryText: string): void {
+  const messages: Message[] = [];
+  const none = new Set<Unit>();
+  block(
+    messages,
+    'profile',
+    lines(profileText).map((text) => unit('profile', '\n', text)),
+    none,
+  );
+  block(messages, 'summary', sentenceUnits(summaryText), none);
+  for (const message of messages) countTokens(message.content);
+}
+
 function unit(kind: Kind, sep: string, text: string, turn?: number): Unit {
   const cost = countTokens(sep + text);
   return turn === undefined ? { kind, sep, text, cost } : { kind, sep, text, cost, turn };
