@@ -8,7 +8,6 @@
  * IV (12) ‖ tag (16) ‖ ciphertext.
  */
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
-import { canonicalJson } from '../core/canonical-json.ts';
 import { AppError } from '../errors/index.ts';
 import { assertKeyBytes } from './key-provider.ts';
 
@@ -65,15 +64,16 @@ export function assertCipherContext(ctx: unknown): asserts ctx is CipherContext 
 
 // The header is authenticated too, so a flipped key-version byte fails
 // like any other tampering instead of being silently ignored.
+// The context is `canonicalJson({ v: 1, tenant, conversation, field, turn })`, written out here with its keys
+// in canonicalJson's order (every seal and open computes it; the generic walk sorts and copies each time).
 function aad(header: Buffer, ctx: CipherContext): Buffer {
-  const context = canonicalJson({
-    v: 1,
-    tenant: ctx.tenantId,
-    conversation: ctx.conversationId,
-    field: ctx.field,
-    turn: ctx.turn,
-  });
-  return Buffer.concat([header, Buffer.from(context, 'utf8')]);
+  const context =
+    `{"conversation":${JSON.stringify(ctx.conversationId)},"field":${JSON.stringify(ctx.field)},` +
+    `"tenant":${JSON.stringify(ctx.tenantId)},${ctx.turn === undefined ? '' : `"turn":${ctx.turn},`}"v":1}`;
+  const out = Buffer.allocUnsafe(header.length + Buffer.byteLength(context, 'utf8'));
+  header.copy(out, 0);
+  out.write(context, header.length, 'utf8');
+  return out;
 }
 
 function notHere(cause?: unknown): AppError {

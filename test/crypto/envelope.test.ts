@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/core/canonical-json.ts';
 import { type CipherContext, openWithKey, sealedKeyVersion, sealWithKey } from '../../src/crypto/envelope.ts';
 import { AppError } from '../../src/errors/index.ts';
 
@@ -35,6 +36,38 @@ describe('envelope sealWithKey / openWithKey', () => {
     const again = sealWithKey(key, 0x01020304, ctx, 'abc');
     expect(again.subarray(5, 17).equals(sealed.subarray(5, 17))).toBe(false);
     expect(sealed.includes(Buffer.from('abc'))).toBe(false);
+  });
+
+  it('binds the context as the canonical JSON the stored values were sealed with (both ways, odd text included)', () => {
+    // The associated data as first specified: header ‖ canonicalJson({ v, tenant, conversation, field, turn }).
+    const reference = (header: Buffer, c: CipherContext) =>
+      Buffer.concat([
+        header,
+        Buffer.from(
+          canonicalJson({ v: 1, tenant: c.tenantId, conversation: c.conversationId, field: c.field, turn: c.turn }),
+        ),
+      ]);
+    const contexts: CipherContext[] = [
+      ctx,
+      { tenantId: 'tnt_a', conversationId: 'cnv_1', field: 'summary' },
+      { tenantId: 'tnt_"q"\\', conversationId: 'cnv_é😊\u0001', field: 'turn', turn: 0 },
+      { tenantId: 'tnt_b', conversationId: 'cnv_2', field: 'state', turn: 2 ** 40 },
+    ];
+    for (const c of contexts) {
+      // Sealed here, opened by the reference.
+      const sealed = sealWithKey(key, 3, c, text);
+      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(5, 17), { authTagLength: 16 });
+      decipher.setAAD(reference(sealed.subarray(0, 5), c));
+      decipher.setAuthTag(sealed.subarray(17, 33));
+      expect(Buffer.concat([decipher.update(sealed.subarray(33)), decipher.final()]).toString('utf8')).toBe(text);
+      // Sealed by the reference, opened here.
+      const header = Buffer.from([1, 0, 0, 0, 3]);
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+      cipher.setAAD(reference(header, c));
+      const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+      expect(openWithKey(key, c, Buffer.concat([header, iv, cipher.getAuthTag(), body]))).toBe(text);
+    }
   });
 
   it('never reuses an IV, across the refills of its pool of random bytes', () => {
