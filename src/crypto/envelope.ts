@@ -62,10 +62,9 @@ export function assertCipherContext(ctx: unknown): asserts ctx is CipherContext 
   }
 }
 
-// The header is authenticated too, so a flipped key-version byte fails
-// like any other tampering instead of being silently ignored.
-// The context is `canonicalJson({ v: 1, tenant, conversation, field, turn })`, written out here with its keys
-// in canonicalJson's order (every seal and open computes it; the generic walk sorts and copies each time).
+// Header ‖ `canonicalJson({ v: 1, tenant, conversation, field, turn })`. The header is authenticated too, so a
+// flipped key-version byte fails like any other tampering instead of being silently ignored. The JSON is written
+// out with its keys in canonicalJson's order: every seal and open makes it, and the generic walk sorts and copies.
 function aad(header: Buffer, ctx: CipherContext): Buffer {
   const context =
     `{"conversation":${JSON.stringify(ctx.conversationId)},"field":${JSON.stringify(ctx.field)},` +
