@@ -3,7 +3,7 @@
  * receives, fitted to a token budget by dropping the least useful parts first
  * and never splitting a turn.
  */
-import { countMessageTokens, countOneMessageTokens, countTokens, MESSAGE_OVERHEAD_TOKENS } from './tokens.ts';
+import { countOneMessageTokens, countTokens, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS } from './tokens.ts';
 
 /** A conversation turn as the prompt builder takes it. */
 export interface PromptTurn {
@@ -110,7 +110,10 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
 
   const profile = lines(input.profileText).map((text) => unit('profile', '\n', text));
   const summary = sentenceUnits(input.summaryText);
-  const retrievedByRank = retrieved.map((t) => unit('retrieved', '\n', retrievedLine(t), t.number));
+  const retrievedByRank = retrieved.map((t): Unit => {
+    const text = retrievedLine(t);
+    return { kind: 'retrieved', turn: t.number, sep: '\n', text, cost: retrievedTurnTokens(t) };
+  });
   const retrievedByTurn = [...retrievedByRank].sort((a, b) => a.turn! - b.turn!);
   const cut = Math.max(0, recent.length - ALWAYS_KEPT_RECENT);
   const olderRecent = recent.slice(0, cut).map((t): Unit => {
@@ -122,13 +125,25 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   // Drop order: worst-ranked retrieved, oldest recent, oldest summary sentence, last profile line.
   const order: Unit[] = [...[...retrievedByRank].reverse(), ...olderRecent, ...summary, ...[...profile].reverse()];
 
+  // The retrieved block's exact count, summed from counts of its lines (see retrievedBlockTokens).
+  const blockCounts = new Map<string, number>();
+  const countList = (messages: Message[]): number => {
+    let total = REPLY_PRIMING_TOKENS;
+    for (const m of messages) {
+      total += MESSAGE_OVERHEAD_TOKENS + countTokens(m.role) + (blockCounts.get(m.content) ?? countTokens(m.content));
+    }
+    return total;
+  };
   const assemble = (k: number): Message[] => {
     const gone = new Set(order.slice(0, k));
     const messages: Message[] = [];
     if (input.systemPrompt.length > 0) messages.push({ role: 'system', content: input.systemPrompt });
     block(messages, 'profile', profile, gone);
     block(messages, 'summary', summary, gone);
-    block(messages, 'retrieved', retrievedByTurn, gone);
+    const kept = retrievedByTurn.filter((u) => !gone.has(u));
+    if (block(messages, 'retrieved', kept, gone)) {
+      blockCounts.set(messages.at(-1)!.content, retrievedBlockTokens(kept.map((u) => u.text)));
+    }
     for (const u of olderRecent) if (!gone.has(u)) messages.push(u.message!);
     messages.push(...lastRecent);
     if (input.nextMessage) messages.push({ role: 'user', content: input.nextMessage });
@@ -138,7 +153,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   // Estimate with additive per-unit costs to find the cut quickly, then settle it on exact counts.
   const remaining = new Map<Kind, number>();
   for (const u of order) remaining.set(u.kind, (remaining.get(u.kind) ?? 0) + 1);
-  let estimate = countMessageTokens(assemble(order.length));
+  let estimate = countList(assemble(order.length));
   for (const u of order) estimate += u.cost;
   for (const kind of ['profile', 'summary', 'retrieved'] as const) if (remaining.get(kind)) estimate += framing(kind);
   let k = 0;
@@ -150,15 +165,15 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
     if (left === 0 && u.kind !== 'recent') estimate -= framing(u.kind);
   }
   let messages = assemble(k);
-  let tokens = countMessageTokens(messages);
+  let tokens = countList(messages);
   while (tokens > budget && k < order.length) {
     messages = assemble(++k);
-    tokens = countMessageTokens(messages);
+    tokens = countList(messages);
   }
   // The estimate may overshoot by a token or two at block joins: take back what still fits.
   for (let tries = 0; tries < 3 && k > 0; tries++) {
     const fewer = assemble(k - 1);
-    const fewerTokens = countMessageTokens(fewer);
+    const fewerTokens = countList(fewer);
     if (fewerTokens > budget) break;
     k--;
     messages = fewer;
@@ -195,11 +210,27 @@ function unit(kind: Kind, sep: string, text: string, turn?: number): Unit {
 }
 
 /**
- * Tokens a turn costs in the retrieved block of the prompt: its `[turn N] Speaker:` line and line
- * break, counted alone (where it joins its neighbours the tokenizer may merge a token more or less).
+ * Tokens a turn costs in the retrieved block of the prompt: its `[turn N] Speaker:` line and the line
+ * break after it. Exact for every line of the block but its last, which has no line break after it.
  */
 export function retrievedTurnTokens(turn: PromptTurn): number {
-  return countTokens(`\n${retrievedLine(turn)}`);
+  return countTokens(`${retrievedLine(turn)}\n`);
+}
+
+/**
+ * The exact tokens of the retrieved block's text (its header, then `lines` joined by line breaks), summed
+ * from counts of its parts, so that the block itself (new with every query) is never run through the
+ * tokenizer: `count(header + "\n") + count(line₁ + "\n") + … + count(lineₙ)`, each part of which the
+ * token-count cache keeps. Exact because every line starts with `[`: the tokenizer's pre-tokenizing split
+ * (o200k_base) ends a piece at a line break followed by anything but whitespace, `/` or another line break,
+ * and never looks behind, so the pieces of the whole text are the pieces of its parts, and BPE runs per piece.
+ */
+export function retrievedBlockTokens(lines: readonly string[]): number {
+  let total = countTokens(`${PROMPT_HEADERS.retrieved}\n`);
+  lines.forEach((line, i) => {
+    total += countTokens(i === lines.length - 1 ? line : `${line}\n`);
+  });
+  return total;
 }
 
 function retrievedLine(t: PromptTurn): string {
@@ -236,10 +267,13 @@ function sentenceUnits(text: string): Unit[] {
   );
 }
 
-function block(messages: Message[], kind: BlockKind, units: Unit[], gone: Set<Unit>): void {
+/** Add the block of the units not gone, if any; true when it was added. */
+function block(messages: Message[], kind: BlockKind, units: Unit[], gone: Set<Unit>): boolean {
   let body = '';
   for (const u of units) if (!gone.has(u)) body += body === '' ? u.text : u.sep + u.text;
-  if (body !== '') messages.push({ role: 'system', content: `${PROMPT_HEADERS[kind]}\n${body}` });
+  if (body === '') return false;
+  messages.push({ role: 'system', content: `${PROMPT_HEADERS[kind]}\n${body}` });
+  return true;
 }
 
 /** Tokens of a block's message framing and header, on top of its units. */

@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   type BuiltPrompt,
   buildPrompt,
+  PROMPT_HEADERS,
   type PromptInput,
   type PromptTurn,
   promptTurnTokens,
+  retrievedBlockTokens,
   retrievedTurnTokens,
 } from '../../src/context/prompt-builder.ts';
-import { countMessageTokens } from '../../src/context/tokens.ts';
+import { countMessageTokens, countTokens } from '../../src/context/tokens.ts';
 
 const SYSTEM = 'You are a careful clinical assistant. Answer briefly and never invent facts.';
 const PROFILE = 'Allergies: penicillin (hives)\nMedications: lisinopril 20 mg once daily\nConditions: hypertension';
@@ -146,6 +148,56 @@ describe('buildPrompt', () => {
     const added = withRetrieved.tokens - buildPrompt(base).tokens;
     expect(added).toBeLessThanOrEqual(retrievedTurnTokens(RETRIEVED[0]!));
     expect(added).toBeGreaterThanOrEqual(retrievedTurnTokens(RETRIEVED[0]!) - 1);
+  });
+
+  it('sums the retrieved block exactly from its lines, whatever the lines end with', () => {
+    // Endings that decide where the tokenizer's pre-tokenizing split falls: punctuation (".\n" is one piece),
+    // spaces and tabs before the line break, line breaks, "/", digits, marks, emoji, special-token text.
+    const endings = [
+      '.',
+      '?',
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\n\n',
+      '\r',
+      '/',
+      ' /',
+      '123',
+      '4567',
+      'é',
+      'e\u0301',
+      '😊',
+      '<|endoftext|>',
+      "patient's",
+      'http://example.org/',
+      '—',
+      '中文',
+      '',
+    ];
+    const contents = RETRIEVED.map((t) => t.content).concat(
+      'Take 1/2 tablet\nthen call us.',
+      '  leading spaces',
+      '[bracketed] text',
+    );
+    const lines: string[] = [];
+    let n = 1;
+    for (const content of contents) {
+      for (const ending of endings) lines.push(`[turn ${n++}] User: ${content}${ending}`);
+    }
+    // Every line alone, then runs of 2 to 6 lines picked with a fixed stride (deterministic).
+    const blocks = lines.map((l) => [l]);
+    for (let size = 2; size <= 6; size++) {
+      for (let start = 0; start < lines.length; start += 3) {
+        blocks.push(Array.from({ length: size }, (_, i) => lines[(start + i * 7) % lines.length]!));
+      }
+    }
+    for (const block of blocks) {
+      expect(retrievedBlockTokens(block), JSON.stringify(block)).toBe(
+        countTokens(`${PROMPT_HEADERS.retrieved}\n${block.join('\n')}`),
+      );
+    }
   });
 
   it('refuses a non-positive budget and an unknown role with TypeError', () => {

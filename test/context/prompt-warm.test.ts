@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildPrompt, PROMPT_HEADERS, warmPromptCounts } from '../../src/context/prompt-builder.ts';
-import { clearTokenCountCache } from '../../src/context/tokens.ts';
+import { clearTokenCountCache, countMessageTokens } from '../../src/context/tokens.ts';
 import { buildTestApp, type TestApp } from '../helpers/test-app.ts';
 
 // Every text the tokenizer itself is run over (a count the token-count cache did not answer).
@@ -53,6 +53,26 @@ describe('token counts of the profile and summary blocks, ahead of the build', (
     expect(tokenized.filter(blockOf(PROMPT_HEADERS.profile))).toEqual([]);
     expect(tokenized.filter(blockOf(PROMPT_HEADERS.summary))).toEqual([]);
     expect(warm).toEqual(cold);
+  });
+
+  it('counts the retrieved block from its lines, never tokenizing the block itself', () => {
+    const retrieved = [
+      { number: 3, role: 'user' as const, content: 'Penicillin gave me hives when I was a kid.' },
+      { number: 5, role: 'clinician' as const, content: 'Your blood pressure was 150 over 90 today.' },
+    ];
+    const prompt = buildPrompt({
+      systemPrompt: 'You are a careful clinical assistant.',
+      profileText,
+      summaryText,
+      retrieved,
+      recent: [{ number: 9, role: 'user', content: 'Can I take ibuprofen for my knee?' }],
+      budgetTokens: 4_000,
+    });
+    expect(prompt.messages.some((m) => m.content.startsWith(`${PROMPT_HEADERS.retrieved}\n[turn 3]`))).toBe(true);
+    // Its parts are tokenized (the header and its line break, each line), the block they make up is not.
+    expect(tokenized).toContain(`${PROMPT_HEADERS.retrieved}\n`);
+    expect(tokenized.filter((text) => text.startsWith(`${PROMPT_HEADERS.retrieved}\n[`))).toEqual([]);
+    expect(prompt.tokens).toBe(countMessageTokens(prompt.messages));
   });
 
   describe('on the append path', () => {
