@@ -26,13 +26,10 @@ serveBenchParent<FakeRequest, FakeReply>(
       case 'script':
         fake?.script(request.script);
         return { type: 'scripted' };
-      case 'close':
-        await fake?.close();
-        fake = undefined;
-        return { type: 'closed' };
     }
   },
   async () => {
     await fake?.close();
+    fake = undefined;
   },
 );

@@ -132,14 +132,11 @@ serveBenchParent<HostRequest, HostReply>(
       }
       case 'timings':
         return { type: 'timings', timings: running?.take() ?? [] };
-      case 'close':
-        await running?.close();
-        running = undefined;
-        return { type: 'closed' };
     }
   },
-  // Stopped by the parent before `close` (its run failed): still leave no server or data folder behind.
+  // On `close`, and when the parent stops it before (its run failed): leave no server or data folder behind.
   async () => {
     await running?.close();
+    running = undefined;
   },
 );

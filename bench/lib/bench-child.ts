@@ -53,22 +53,26 @@ export function forkBenchChild<Request extends { type: string }, Reply extends {
 }
 
 /**
- * The helper's side: answer each request from the parent with `handle`'s reply (a failure as `failed`), and
- * exit once the reply to `close` is sent (a clean exit writes a CPU profile when one was asked for).
- * `cleanUp` runs when the parent stops the helper before `close` (its run failed).
+ * The helper's side: answer each request from the parent with `handle`'s reply (a failure as `failed`).
+ * `close` is answered here: `cleanUp`, then `closed`, then exit (a clean exit writes a CPU profile when one
+ * was asked for). A parent that stops the helper before `close` (its run failed) gets `cleanUp` too.
  */
 export function serveBenchParent<Request extends { type: string }, Reply extends { type: string }>(
-  handle: (request: Request) => Promise<Reply>,
+  handle: (request: Exclude<Request, { type: 'close' }>) => Promise<Reply>,
   cleanUp: () => Promise<void>,
 ): void {
   process.on('SIGTERM', () => {
     cleanUp().finally(() => process.exit(1));
   });
   process.on('message', (request: Request) => {
-    handle(request).then(
+    const closing = request.type === 'close';
+    const answer = closing
+      ? cleanUp().then(() => ({ type: 'closed' }))
+      : handle(request as Exclude<Request, { type: 'close' }>);
+    answer.then(
       (reply) =>
         process.send?.(reply, () => {
-          if (request.type === 'close') process.exit(0);
+          if (closing) process.exit(0);
         }),
       (error: unknown) =>
         process.send?.({

@@ -3,7 +3,7 @@
  * receives, fitted to a token budget by dropping the least useful parts first
  * and never splitting a turn.
  */
-import { countOneMessageTokens, countTokens, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS } from './tokens.ts';
+import { countMessageTokens, countOneMessageTokens, countTokens, MESSAGE_OVERHEAD_TOKENS } from './tokens.ts';
 
 /** A conversation turn as the prompt builder takes it. */
 export interface PromptTurn {
@@ -108,7 +108,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
     retrieved.push(t);
   }
 
-  const profile = lines(input.profileText).map((text) => unit('profile', '\n', text));
+  const profile = profileUnits(input.profileText);
   const summary = sentenceUnits(input.summaryText);
   const retrievedByRank = retrieved.map((t): Unit => {
     const text = retrievedLine(t);
@@ -127,13 +127,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
 
   // The retrieved block's exact count, summed from counts of its lines (see retrievedBlockTokens).
   const blockCounts = new Map<string, number>();
-  const countList = (messages: Message[]): number => {
-    let total = REPLY_PRIMING_TOKENS;
-    for (const m of messages) {
-      total += MESSAGE_OVERHEAD_TOKENS + countTokens(m.role) + (blockCounts.get(m.content) ?? countTokens(m.content));
-    }
-    return total;
-  };
+  const countList = (messages: Message[]): number => countMessageTokens(messages, blockCounts);
   const assemble = (k: number): Message[] => {
     const gone = new Set(order.slice(0, k));
     const messages: Message[] = [];
@@ -194,12 +188,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
 export function warmPromptCounts(profileText: string, summaryText: string): void {
   const messages: Message[] = [];
   const none = new Set<Unit>();
-  block(
-    messages,
-    'profile',
-    lines(profileText).map((text) => unit('profile', '\n', text)),
-    none,
-  );
+  block(messages, 'profile', profileUnits(profileText), none);
   block(messages, 'summary', sentenceUnits(summaryText), none);
   for (const message of messages) countTokens(message.content);
 }
@@ -252,6 +241,11 @@ function lines(text: string): string[] {
     .split('\n')
     .map((l) => l.trimEnd())
     .filter((l) => l.trim().length > 0);
+}
+
+/** Profile units are its lines, joined with "\n". */
+function profileUnits(text: string): Unit[] {
+  return lines(text).map((line) => unit('profile', '\n', line));
 }
 
 /**

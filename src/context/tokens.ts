@@ -73,14 +73,21 @@ export function countOneMessageTokens(message: { role: string; content: string }
  * system/user/assistant) + its content's tokens, plus
  * {@link REPLY_PRIMING_TOKENS} (3) once for the whole list (so an empty list
  * counts 3). The sum is additive per message, which the prompt builder
- * relies on.
+ * relies on. `known` gives the exact counts of contents the caller has
+ * already summed from their parts; other contents are counted here.
  *
  * @example
  * countMessageTokens([{ role: 'user', content: 'hello' }]); // → 3 + 1 + 1 + 3 = 8
  */
-export function countMessageTokens(messages: readonly { role: string; content: string }[]): number {
+export function countMessageTokens(
+  messages: readonly { role: string; content: string }[],
+  known?: ReadonlyMap<string, number>,
+): number {
   let total = REPLY_PRIMING_TOKENS;
-  for (const m of messages) total += countOneMessageTokens(m);
+  for (const m of messages) {
+    const content = known?.get(m.content);
+    total += content === undefined ? countOneMessageTokens(m) : MESSAGE_OVERHEAD_TOKENS + countTokens(m.role) + content;
+  }
   return total;
 }
 
