@@ -33,14 +33,23 @@ export interface IntentRouterOptions {
   probes?: readonly IntentProbe[];
 }
 
-/** True when at least one occurrence of the rule's patterns counts (is not negated or historical). */
+/**
+ * True when at least one occurrence of the rule's patterns counts (is not negated or historical).
+ * The compiled regexes (flags `gi`) are stepped with `exec` from `lastIndex` 0 rather than `matchAll`, which
+ * would clone every regex on every call; classification is synchronous, so sharing them is safe.
+ */
 function ruleFires(compiled: CompiledRule, text: string, cues: CueScanner): boolean {
   for (const regex of compiled.regexes) {
-    for (const match of text.matchAll(regex)) {
-      if (!compiled.rule.negatable) return true;
+    regex.lastIndex = 0;
+    for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
       const start = match.index;
       const end = start + match[0].length;
-      if (!cues.isNegated(start, end) && !cues.isHistorical(start, end)) return true;
+      if (!compiled.rule.negatable || (!cues.isNegated(start, end) && !cues.isHistorical(start, end))) {
+        regex.lastIndex = 0;
+        return true;
+      }
+      // An empty match would match again where it stands (matchAll steps past it the same way).
+      if (end === start) regex.lastIndex = end + 1;
     }
   }
   return false;

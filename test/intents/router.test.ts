@@ -69,6 +69,24 @@ describe('classification result', () => {
     expect(router.classify('No chest pain yesterday. No chest pain today.').intent).toBe('general');
   });
 
+  it('starts every text from its first character, whatever an earlier text left the shared regexes at', () => {
+    // The rules' regexes are shared and stepped with `exec`: a call that returns on a late match, or that
+    // scans past a negated one, must not make the next, shorter text start its search part way in.
+    const late = `${'Thank you for the update on the clinic hours. '.repeat(4)}Today I have chest pain.`;
+    const negated = 'No chest pain yesterday. No chest pain today, none at all, really none whatsoever.';
+    for (const before of [late, negated]) {
+      router.classify(before);
+      expect(router.classify('Chest pain.').intent).toBe('emergency');
+      expect(router.classify('chest pain').matched).toContain('emergency.chest-pain');
+    }
+    const custom = createIntentRouter({
+      includeBuiltins: false,
+      rules: [{ id: 'x.empty-ok', intent: 'medication', patterns: ['(?:)', 'refill'], weight: 0.9, negatable: true }],
+    });
+    // An empty match is stepped past, as matchAll does, instead of matching at the same place forever.
+    expect(custom.classify('no').intent).toBe('medication');
+  });
+
   it('rejects a non-string with a TypeError', () => {
     expect(() => router.classify(42 as unknown as string)).toThrow(TypeError);
   });
