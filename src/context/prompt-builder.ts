@@ -108,8 +108,10 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
     retrieved.push(t);
   }
 
-  const profile = profileUnits(input.profileText);
-  const summary = sentenceUnits(input.summaryText);
+  const profileCut = cutOf('profile', input.profileText);
+  const summaryCut = cutOf('summary', input.summaryText);
+  const profile = profileCut.units;
+  const summary = summaryCut.units;
   const retrievedByRank = retrieved.map((t): Unit => {
     const text = retrievedLine(t);
     return { kind: 'retrieved', turn: t.number, sep: '\n', text, cost: retrievedTurnTokens(t) };
@@ -132,8 +134,8 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
     const gone = new Set(order.slice(0, k));
     const messages: Message[] = [];
     if (input.systemPrompt.length > 0) messages.push({ role: 'system', content: input.systemPrompt });
-    block(messages, 'profile', profile, gone);
-    block(messages, 'summary', summary, gone);
+    block(messages, 'profile', profile, gone, profileCut.whole);
+    block(messages, 'summary', summary, gone, summaryCut.whole);
     const kept = retrievedByTurn.filter((u) => !gone.has(u));
     if (block(messages, 'retrieved', kept, gone)) {
       blockCounts.set(messages.at(-1)!.content, retrievedBlockTokens(kept.map((u) => u.text)));
@@ -186,11 +188,46 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
  * Changes no result; call it where a state has just changed, off the request path.
  */
 export function warmPromptCounts(profileText: string, summaryText: string): void {
-  const messages: Message[] = [];
-  const none = new Set<Unit>();
-  block(messages, 'profile', profileUnits(profileText), none);
-  block(messages, 'summary', sentenceUnits(summaryText), none);
-  for (const message of messages) countTokens(message.content);
+  for (const cut of [cutOf('profile', profileText), cutOf('summary', summaryText)]) {
+    if (cut.whole !== undefined) countTokens(cut.whole);
+  }
+}
+
+/** A profile or summary text cut into its units, with its whole block (every unit kept) made once. */
+interface Cut {
+  readonly units: readonly Unit[];
+  /** The block's message content with every unit kept; undefined when the text has no unit. */
+  readonly whole: string | undefined;
+}
+
+/** Texts whose cuts are kept, per kind: a state's profile and summary texts come back build after build. */
+const MAX_CUTS = 512;
+const cuts = { profile: new Map<string, Cut>(), summary: new Map<string, Cut>() };
+
+/** Forget the cut profile and summary texts (they hold patient text in memory, as the token-count cache does). */
+export function clearPromptCuts(): void {
+  cuts.profile.clear();
+  cuts.summary.clear();
+}
+
+/**
+ * The units of a profile or summary text and its whole block, made once per text. A conversation's state
+ * hands the builder the same strings until it changes, so a build after {@link warmPromptCounts} neither
+ * splits, joins nor hashes them again (a string keeps its hash once one was computed). Units are never
+ * changed after they are made, so builds can share them.
+ */
+function cutOf(kind: 'profile' | 'summary', text: string): Cut {
+  const cache = cuts[kind];
+  let cut = cache.get(text);
+  if (cut === undefined) {
+    const units = kind === 'profile' ? profileUnits(text) : sentenceUnits(text);
+    const messages: Message[] = [];
+    block(messages, kind, units, new Set());
+    cut = { units, whole: messages[0]?.content };
+    if (cache.size >= MAX_CUTS) cache.delete(cache.keys().next().value as string);
+    cache.set(text, cut);
+  }
+  return cut;
 }
 
 function unit(kind: Kind, sep: string, text: string, turn?: number): Unit {
@@ -261,8 +298,18 @@ function sentenceUnits(text: string): Unit[] {
   );
 }
 
-/** Add the block of the units not gone, if any; true when it was added. */
-function block(messages: Message[], kind: BlockKind, units: Unit[], gone: Set<Unit>): boolean {
+/** Add the block of the units not gone, if any; true when it was added. `whole`: the block when none is gone. */
+function block(
+  messages: Message[],
+  kind: BlockKind,
+  units: readonly Unit[],
+  gone: ReadonlySet<Unit>,
+  whole?: string,
+): boolean {
+  if (whole !== undefined && !units.some((u) => gone.has(u))) {
+    messages.push({ role: 'system', content: whole });
+    return true;
+  }
   let body = '';
   for (const u of units) if (!gone.has(u)) body += body === '' ? u.text : u.sep + u.text;
   if (body === '') return false;

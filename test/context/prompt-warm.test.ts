@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildPrompt, PROMPT_HEADERS, warmPromptCounts } from '../../src/context/prompt-builder.ts';
+import { buildPrompt, clearPromptCuts, PROMPT_HEADERS, warmPromptCounts } from '../../src/context/prompt-builder.ts';
 import { clearTokenCountCache, countMessageTokens } from '../../src/context/tokens.ts';
 import { buildTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -73,6 +73,37 @@ describe('token counts of the profile and summary blocks, ahead of the build', (
     expect(tokenized).toContain(`${PROMPT_HEADERS.retrieved}\n`);
     expect(tokenized.filter((text) => text.startsWith(`${PROMPT_HEADERS.retrieved}\n[`))).toEqual([]);
     expect(prompt.tokens).toBe(countMessageTokens(prompt.messages));
+  });
+
+  it('gives every budget the prompt it gives on a fresh node, whatever was built from the same texts before', () => {
+    const input = (budgetTokens: number) => ({
+      systemPrompt: 'You are a careful clinical assistant.',
+      profileText,
+      summaryText,
+      retrieved: [{ number: 3, role: 'user' as const, content: 'Penicillin gave me hives when I was a kid.' }],
+      recent: [
+        { number: 8, role: 'assistant' as const, content: 'Recorded: penicillin allergy (hives).' },
+        { number: 9, role: 'user' as const, content: 'Can I take ibuprofen for my knee?' },
+      ],
+      nextMessage: 'And is paracetamol fine with metformin?',
+      budgetTokens,
+    });
+    const budgets = [4_000, 70, 95, 120, 150, 4_000, 110, 85];
+    const fresh = budgets.map((budget) => {
+      clearPromptCuts();
+      clearTokenCountCache();
+      return buildPrompt(input(budget));
+    });
+    // Some budgets drop summary sentences or profile lines, so the cuts kept between builds are shared by builds
+    // that keep all of a block and builds that keep part of it.
+    expect(fresh.some((p) => p.dropped.some((d) => d.kind === 'summary'))).toBe(true);
+    expect(fresh.some((p) => p.dropped.length === 0)).toBe(true);
+    warmPromptCounts(profileText, summaryText);
+    for (const [i, budget] of budgets.entries()) {
+      const again = buildPrompt(input(budget));
+      expect(again).toEqual(fresh[i]);
+      expect(again.tokens).toBe(countMessageTokens(again.messages));
+    }
   });
 
   describe('on the append path', () => {
