@@ -4,7 +4,7 @@
  */
 
 export type { BuiltPrompt, PromptInput, PromptTurn } from './prompt-builder.ts';
-export { buildPrompt, PROMPT_HEADERS } from './prompt-builder.ts';
+export { buildPrompt, clearPromptCuts, PROMPT_HEADERS } from './prompt-builder.ts';
 export { clinicalSalience, isMedicationWord, isPleasantry, isShortAnswer } from './salience.ts';
 export type { ConversationSearchOptions, IndexedTurn, SearchHit } from './search-index.ts';
 export { ConversationIndex } from './search-index.ts';

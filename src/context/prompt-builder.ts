@@ -306,7 +306,7 @@ function block(
   gone: ReadonlySet<Unit>,
   whole?: string,
 ): boolean {
-  if (whole !== undefined && !units.some((u) => gone.has(u))) {
+  if (whole !== undefined && (gone.size === 0 || !units.some((u) => gone.has(u)))) {
     messages.push({ role: 'system', content: whole });
     return true;
   }
