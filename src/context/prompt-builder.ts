@@ -182,10 +182,11 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
 }
 
 /**
- * Count now what a build over this profile and summary counts first: each profile line and summary
- * sentence, and both blocks whole. The counts go to the token-count cache, so the next build (on the path
- * to a reply's first delta) finds them there instead of running the tokenizer over the summary again.
- * Changes no result; call it where a state has just changed, off the request path.
+ * Do now what a build over this profile and summary does first: cut them into units (each profile line and
+ * summary sentence, counted) and count both blocks whole. The cuts are kept and the counts go to the
+ * token-count cache, so the next build (on the path to a reply's first delta) finds them instead of running
+ * the tokenizer over the summary again. Changes no result; call it where a state has just changed, off the
+ * request path.
  */
 export function warmPromptCounts(profileText: string, summaryText: string): void {
   for (const cut of [cutOf('profile', profileText), cutOf('summary', summaryText)]) {
@@ -221,9 +222,7 @@ function cutOf(kind: 'profile' | 'summary', text: string): Cut {
   let cut = cache.get(text);
   if (cut === undefined) {
     const units = kind === 'profile' ? profileUnits(text) : sentenceUnits(text);
-    const messages: Message[] = [];
-    block(messages, kind, units, new Set());
-    cut = { units, whole: messages[0]?.content };
+    cut = { units, whole: blockText(kind, units, new Set()) };
     if (cache.size >= MAX_CUTS) cache.delete(cache.keys().next().value as string);
     cache.set(text, cut);
   }
@@ -306,15 +305,18 @@ function block(
   gone: ReadonlySet<Unit>,
   whole?: string,
 ): boolean {
-  if (whole !== undefined && (gone.size === 0 || !units.some((u) => gone.has(u)))) {
-    messages.push({ role: 'system', content: whole });
-    return true;
-  }
+  const allKept = whole !== undefined && (gone.size === 0 || !units.some((u) => gone.has(u)));
+  const content = allKept ? whole : blockText(kind, units, gone);
+  if (content === undefined) return false;
+  messages.push({ role: 'system', content });
+  return true;
+}
+
+/** A block's message content (its header, then the units not gone), or undefined when every unit is gone. */
+function blockText(kind: BlockKind, units: readonly Unit[], gone: ReadonlySet<Unit>): string | undefined {
   let body = '';
   for (const u of units) if (!gone.has(u)) body += body === '' ? u.text : u.sep + u.text;
-  if (body === '') return false;
-  messages.push({ role: 'system', content: `${PROMPT_HEADERS[kind]}\n${body}` });
-  return true;
+  return body === '' ? undefined : `${PROMPT_HEADERS[kind]}\n${body}`;
 }
 
 /** Tokens of a block's message framing and header, on top of its units. */
