@@ -5,6 +5,7 @@ import { AppError } from '../../../errors/index.ts';
 import { storeUnavailable } from '../../errors.ts';
 import type { AuditBatch } from '../../port.ts';
 import { type AuditQueries, prepareAuditQueries } from './audit-rows.ts';
+import { type CheckpointResult, startWalCheckpointer, type WalCheckpointer } from './checkpointer.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { prepareQueries, type Queries } from './queries.ts';
 
@@ -16,6 +17,13 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
   /** How long a writer waits for another process's lock, in ms. */
   busyTimeoutMs?: number;
+  /**
+   * Run WAL checkpoints on a worker thread (default `true`; a `:memory:` database has no WAL). Off, SQLite runs
+   * them inside the commit that crosses its threshold, and the event loop waits for their I/O.
+   */
+  backgroundCheckpoints?: boolean;
+  /** Told of every background checkpoint. */
+  onCheckpoint?: (result: CheckpointResult) => void;
 }
 
 /** One open database, its prepared statements, and the transaction helpers every store method runs through. */
@@ -28,7 +36,8 @@ export interface SqliteConnection {
   migrate(): { from: number; to: number };
   /** A write round trip: a store that answers reads but refuses writes is not ready. */
   ping(): Promise<void>;
-  close(): void;
+  /** Commit what is queued, stop the checkpoint thread, close the database. */
+  close(): Promise<void>;
   /**
    * Run `fn` in a `BEGIN IMMEDIATE` transaction, wrapping driver errors.
    * Writes requested in the same turn of the event loop share one commit
@@ -58,6 +67,7 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
   } catch (error) {
     throw storeUnavailable('open', error);
   }
+  const checkpointer = backgroundCheckpointer(db, options);
 
   // One transaction function each, made once: better-sqlite3 builds a wrapper (and its variants) per
   // `db.transaction()` call. Called inside a transaction, `transact` runs as a savepoint.
@@ -110,6 +120,7 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
       for (const op of batch) op.reject(wrapped(op.operation, error));
       return;
     }
+    checkpointer?.committed();
     for (const [i, op] of batch.entries()) {
       const result = settled[i]!;
       if (result.ok) op.resolve(result.value);
@@ -153,8 +164,10 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
       );
     },
 
-    close() {
+    async close() {
       if (pending.length > 0) flush();
+      // The checkpoint thread's connection closes first: the last one to close checkpoints the WAL away.
+      await checkpointer?.close();
       db.close();
     },
 
@@ -182,4 +195,23 @@ export function openConnection(options: SqliteStoreOptions): SqliteConnection {
     },
   };
   return connection;
+}
+
+/** SQLite's own threshold (WAL pages), restored when checkpoints cannot run in the background. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+
+/** Turn SQLite's automatic checkpoints off on `db` and run them on a worker thread instead (file databases). */
+function backgroundCheckpointer(db: Database.Database, options: SqliteStoreOptions): WalCheckpointer | undefined {
+  if (options.filename === ':memory:' || options.backgroundCheckpoints === false) return undefined;
+  db.pragma('wal_autocheckpoint = 0');
+  const warn = (message: string) => process.emitWarning(message, { code: 'CONTINUUM_SQLITE_CHECKPOINT' });
+  return startWalCheckpointer({
+    filename: options.filename,
+    fallback: (reason) => {
+      if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+      warn(`${reason}; SQLite checkpoints the WAL inside commits again`);
+    },
+    onFailure: warn,
+    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+  });
 }

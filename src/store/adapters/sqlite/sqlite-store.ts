@@ -32,7 +32,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       await conn.ping();
     },
     async close() {
-      conn.close();
+      await conn.close();
     },
     ...credentialMethods(conn),
     ...conversationMethods(conn),

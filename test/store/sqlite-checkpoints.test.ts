@@ -1,0 +1,129 @@
+import { existsSync, mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TenantId } from '../../src/core/types.ts';
+import { CHECKPOINT_EVERY_COMMITS, type CheckpointResult } from '../../src/store/adapters/sqlite/checkpointer.ts';
+import { createSqliteStore } from '../../src/store/adapters/sqlite/sqlite-store.ts';
+import type { Store } from '../../src/store/port.ts';
+import { markerEvent } from './fixtures.ts';
+
+const TENANT = 'tenant-checkpoints' as TenantId;
+
+/** SQLite's default page size and the WAL's per-frame header: one frame of the WAL file. */
+const FRAME_BYTES = 4096 + 24;
+
+let dir: string;
+let filename: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'continuum-checkpoints-'));
+  filename = path.join(dir, 'continuum.db');
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let written = 0;
+
+/** `n` commits, one after another, each a new audit event (new rows: every commit adds frames to the WAL). */
+async function commit(store: Store, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await store.appendAudit(TENANT, [markerEvent(`m${++written}`)], new Date());
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 10_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const walBytes = () => (existsSync(`${filename}-wal`) ? statSync(`${filename}-wal`).size : 0);
+
+describe('SQLite WAL checkpoints on a worker thread', () => {
+  it('copies the WAL into the database every 64 commits, with nothing left behind', async () => {
+    const results: CheckpointResult[] = [];
+    const store = createSqliteStore({ filename, onCheckpoint: (r) => results.push(r) });
+    await store.migrate();
+    for (let round = 1; round <= 4; round++) {
+      await commit(store, CHECKPOINT_EVERY_COMMITS - 1);
+      expect(results).toHaveLength(round - 1);
+      await commit(store, 1);
+      await until(() => results.length === round, `checkpoint ${round}`);
+    }
+    for (const result of results) {
+      expect(result.busy).toBe(0);
+      // Each round's commits, each at least one new frame (the WAL restarts after a complete checkpoint).
+      expect(result.log).toBeGreaterThanOrEqual(CHECKPOINT_EVERY_COMMITS);
+      expect(result.checkpointed).toBe(result.log);
+    }
+    await store.close();
+  });
+
+  it('keeps the WAL as small as a checkpoint every 64 commits allows: it restarts after each', async () => {
+    const results: CheckpointResult[] = [];
+    const store = createSqliteStore({ filename, onCheckpoint: (r) => results.push(r) });
+    await store.migrate();
+    for (let round = 1; round <= 10; round++) {
+      await commit(store, CHECKPOINT_EVERY_COMMITS);
+      await until(() => results.length === round, `checkpoint ${round}`);
+    }
+    // Without checkpoints, the WAL would hold every frame of the ten rounds.
+    const frames = results.reduce((sum, r) => sum + r.log, 0);
+    const largest = Math.max(...results.map((r) => r.log));
+    expect(frames).toBeGreaterThanOrEqual(10 * CHECKPOINT_EVERY_COMMITS);
+    expect(walBytes()).toBeLessThanOrEqual(32 + largest * FRAME_BYTES);
+    await store.close();
+  });
+
+  it('closes cleanly: the last connection checkpoints the WAL away, and every write is in the database', async () => {
+    const store = createSqliteStore({ filename });
+    await store.migrate();
+    await commit(store, 2 * CHECKPOINT_EVERY_COMMITS + 5);
+    await store.close();
+    expect(existsSync(`${filename}-wal`)).toBe(false);
+    const db = new Database(filename, { readonly: true });
+    try {
+      const { n } = db.prepare('SELECT count(*) AS n FROM audit_events WHERE tenant_id = ?').get(TENANT) as {
+        n: number;
+      };
+      expect(n).toBe(2 * CHECKPOINT_EVERY_COMMITS + 5);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('hands checkpoints back to SQLite, with a warning, when its thread cannot open the database', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const store = createSqliteStore({ filename });
+      await store.migrate();
+      // The store keeps its open file; the thread, which opens the path when first needed, finds nothing there.
+      unlinkSync(filename);
+      await commit(store, CHECKPOINT_EVERY_COMMITS);
+      await until(() => warnings.length > 0, 'the warning');
+      expect((warnings[0] as Error & { code?: string }).code).toBe('CONTINUUM_SQLITE_CHECKPOINT');
+      expect(warnings[0]!.message).toMatch(/SQLite checkpoints the WAL inside commits again/);
+      // SQLite's own checkpoint (at 1,000 pages) is back: the WAL restarts instead of growing past it.
+      await commit(store, 1500);
+      expect(walBytes()).toBeLessThanOrEqual(1100 * FRAME_BYTES);
+      await store.close();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('runs none for a database in memory', async () => {
+    const results: CheckpointResult[] = [];
+    const store = createSqliteStore({ filename: ':memory:', onCheckpoint: (r) => results.push(r) });
+    await store.migrate();
+    await commit(store, CHECKPOINT_EVERY_COMMITS * 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(results).toEqual([]);
+    await store.close();
+  });
+});
