@@ -117,6 +117,21 @@ describe('SQLite WAL checkpoints on a worker thread', () => {
     }
   });
 
+  it('leaves checkpoints to SQLite when turned off', async () => {
+    const results: CheckpointResult[] = [];
+    const store = createSqliteStore({
+      filename,
+      backgroundCheckpoints: false,
+      onCheckpoint: (r) => results.push(r),
+    });
+    await store.migrate();
+    await commit(store, 1500);
+    expect(results).toEqual([]);
+    // SQLite's own checkpoint at 1,000 pages restarts the WAL instead of letting it grow past that.
+    expect(walBytes()).toBeLessThanOrEqual(1100 * FRAME_BYTES);
+    await store.close();
+  });
+
   it('runs none for a database in memory', async () => {
     const results: CheckpointResult[] = [];
     const store = createSqliteStore({ filename: ':memory:', onCheckpoint: (r) => results.push(r) });

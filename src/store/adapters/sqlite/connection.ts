@@ -206,7 +206,8 @@ function backgroundCheckpointer(db: Database.Database, options: SqliteStoreOptio
   db.pragma('wal_autocheckpoint = 0');
   const warn = (message: string) => process.emitWarning(message, { code: 'CONTINUUM_SQLITE_CHECKPOINT' });
   return startWalCheckpointer({
-    filename: options.filename,
+    // The thread opens the file by name: the one this connection opened, whatever the working directory.
+    filename: path.resolve(options.filename),
     fallback: (reason) => {
       if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
       warn(`${reason}; SQLite checkpoints the WAL inside commits again`);
