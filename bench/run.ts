@@ -76,7 +76,9 @@ const PARAMS = {
       concurrency: 10,
       concurrentRequests: 100,
       warmupRequests: 10,
-      conversations: 10,
+      // Each conversation ends about 120 turns long, as with 300 requests over 10: the prompt, the index and the
+      // summary a request works with are the same size whatever the sample.
+      conversations: 30,
       seedTurns: 20,
     },
   },
