@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TenantId } from '../../src/core/types.ts';
 import { CHECKPOINT_EVERY_COMMITS, type CheckpointResult } from '../../src/store/adapters/sqlite/checkpointer.ts';
 import { createSqliteStore } from '../../src/store/adapters/sqlite/sqlite-store.ts';
@@ -33,13 +33,6 @@ async function commit(store: Store, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await store.appendAudit(TENANT, [markerEvent(`m${++written}`)], new Date());
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !condition(); waited += 10) {
-    if (waited > 10_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const walBytes = () => (existsSync(`${filename}-wal`) ? statSync(`${filename}-wal`).size : 0);
 
 describe('SQLite WAL checkpoints on a worker thread', () => {
@@ -51,7 +44,7 @@ describe('SQLite WAL checkpoints on a worker thread', () => {
       await commit(store, CHECKPOINT_EVERY_COMMITS - 1);
       expect(results).toHaveLength(round - 1);
       await commit(store, 1);
-      await until(() => results.length === round, `checkpoint ${round}`);
+      await vi.waitFor(() => expect(results).toHaveLength(round), { timeout: 10_000 });
     }
     for (const result of results) {
       expect(result.busy).toBe(0);
@@ -68,7 +61,7 @@ describe('SQLite WAL checkpoints on a worker thread', () => {
     await store.migrate();
     for (let round = 1; round <= 10; round++) {
       await commit(store, CHECKPOINT_EVERY_COMMITS);
-      await until(() => results.length === round, `checkpoint ${round}`);
+      await vi.waitFor(() => expect(results).toHaveLength(round), { timeout: 10_000 });
     }
     // Without checkpoints, the WAL would hold every frame of the ten rounds.
     const frames = results.reduce((sum, r) => sum + r.log, 0);
@@ -105,7 +98,7 @@ describe('SQLite WAL checkpoints on a worker thread', () => {
       // The store keeps its open file; the thread, which opens the path when first needed, finds nothing there.
       unlinkSync(filename);
       await commit(store, CHECKPOINT_EVERY_COMMITS);
-      await until(() => warnings.length > 0, 'the warning');
+      await vi.waitFor(() => expect(warnings.length).toBeGreaterThan(0), { timeout: 10_000 });
       expect((warnings[0] as Error & { code?: string }).code).toBe('CONTINUUM_SQLITE_CHECKPOINT');
       expect(warnings[0]!.message).toMatch(/SQLite checkpoints the WAL inside commits again/);
       // SQLite's own checkpoint (at 1,000 pages) is back: the WAL restarts instead of growing past it.
