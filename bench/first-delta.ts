@@ -22,7 +22,11 @@
  *   part, and the time from the adapter's first delta to the client's;
  * - (c), one request at a time only: a user turn appended without a reply
  *   (JSON), to show how much of the time before the model call the append
- *   path alone takes.
+ *   path alone takes;
+ * - (d), one request at a time only: the same request through a server that
+ *   does nothing of its own (bench/first-delta-proxy.ts, a process of its
+ *   own): d − a is what any server between the client and the provider adds
+ *   on this machine, the yardstick for b − a.
  *
  * Node options for the host process can be added in `FIRST_DELTA_HOST_ARGS`
  * (say `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the server side alone).
@@ -38,6 +42,7 @@ import { createOpenAIProvider } from '../src/models/openai-provider.ts';
 import type { ModelProvider } from '../src/models/port.ts';
 import type { FakeReply, FakeRequest } from './first-delta-fake.ts';
 import type { HostReply, HostRequest, HostTiming } from './first-delta-host.ts';
+import type { ProxyReply, ProxyRequest } from './first-delta-proxy.ts';
 import { forkBenchChild } from './lib/bench-child.ts';
 import type { ClinicalTurn } from './lib/clinical-text.ts';
 import { STREAM_FAKE_MODEL, type StreamScript } from './lib/openai-stream-fake.ts';
@@ -88,6 +93,11 @@ export interface FirstDeltaRun {
   userTurn: LatencySummary;
   /** (c), one request at a time only: a user turn appended without a reply, request to 201 (the append path alone). */
   appendAlone?: LatencySummary;
+  /** (d), one request at a time only: through a server that does nothing of its own, request to first delta. */
+  passThrough?: LatencySummary;
+  /** d − a at p50 and at p99: what any server in between adds. */
+  passThroughAddedP50?: number;
+  passThroughAddedP99?: number;
   /** Requests that failed (by kind); they are left out of the figures. */
   failures: Record<string, number>;
 }
@@ -138,6 +148,10 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
     path.join(import.meta.dirname, 'first-delta-host.ts'),
     (process.env.FIRST_DELTA_HOST_ARGS ?? '').split(' ').filter(Boolean),
   );
+  const proxy = forkBenchChild<ProxyRequest, ProxyReply>(
+    'first-delta pass-through',
+    path.join(import.meta.dirname, 'first-delta-proxy.ts'),
+  );
   try {
     let cursor = 0;
     const seeds = Array.from({ length: options.conversations }, () =>
@@ -157,6 +171,8 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
     });
     if (started.type !== 'started') throw new Error(`first-delta host: unexpected ${started.type}`);
     const { baseUrl, token, conversations } = started;
+    const proxyStarted = await proxy.ask({ type: 'start', fakeBaseURL });
+    if (proxyStarted.type !== 'started') throw new Error(`first-delta pass-through: unexpected ${proxyStarted.type}`);
     const adapter = createOpenAIProvider({ baseURL: fakeBaseURL, model: STREAM_FAKE_MODEL, apiKey: 'bench' });
     const script = async (next: StreamScript) => void (await fake.ask({ type: 'script', script: next }));
     const userTurns = options.turns.filter((t) => t.role === 'user');
@@ -183,6 +199,16 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
       return { reply, tag: mine };
     };
     const askProvider = (i: number) => providerAlone(adapter, userTurns[i % userTurns.length]!.content);
+    /** (d): the same kind of request through the pass-through server; the fake sends the first chunk alone. */
+    const passThrough = (i: number) =>
+      postReply({
+        baseUrl: proxyStarted.baseUrl,
+        token,
+        conversationId: 'pass-through',
+        content: userTurns[i % userTurns.length]!.content,
+        expectedTurn: i,
+        signal: AbortSignal.timeout(30_000),
+      });
     /** (c): the same kind of user turn appended without a reply (JSON 201), on the conversation (b) just used. */
     const appendAlone = async (): Promise<number> => {
       const conversation = conversations[(next - 1) % conversations.length]!;
@@ -206,6 +232,7 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
       for (let i = 0; i < options.warmupRequests; i++) {
         await script(firstOnly(scenarioScript));
         await askProvider(i);
+        await passThrough(i);
         await script(scenarioScript);
         await throughContinuum();
       }
@@ -213,12 +240,14 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
         const total = concurrency === 1 ? options.requests : options.concurrentRequests;
         const alone: number[] = [];
         const appends: number[] = [];
+        const proxied: StreamedReply[] = [];
         const through: { reply: StreamedReply; tag: number }[] = [];
         for (let done = 0; done < total; done += concurrency) {
           const wave = Math.min(concurrency, total - done);
-          // The two sides take turns, wave by wave, so drift in machine load hits both alike.
+          // The sides take turns, wave by wave, so drift in machine load hits them alike.
           await script(firstOnly(scenarioScript));
           alone.push(...(await Promise.all(Array.from({ length: wave }, (_, i) => askProvider(done + i)))));
+          if (concurrency === 1) proxied.push(await passThrough(done));
           await script(scenarioScript);
           through.push(...(await Promise.all(Array.from({ length: wave }, () => throughContinuum()))));
           if (concurrency === 1) appends.push(await appendAlone());
@@ -227,10 +256,11 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
         const timings = new Map(taken.type === 'timings' ? taken.timings.map((t) => [t.tag, t]) : []);
         const run = figuresOf(scenario, concurrency, alone, through, timings);
         if (appends.length > 0) run.appendAlone = summarize(appends);
+        if (proxied.length > 0) passThroughFigures(run, proxied);
         runs.push(run);
         const failed = Object.values(run.failures).reduce((a, b) => a + b, 0);
         log(
-          `  ${scenario}, ${concurrency === 1 ? 'sequential' : `${concurrency} at once`}: provider p50 ${run.provider.p50.toFixed(2)} / p99 ${run.provider.p99.toFixed(2)} ms, through Continuum p50 ${run.continuum.p50.toFixed(2)} / p99 ${run.continuum.p99.toFixed(2)} ms, added p50 ${run.addedP50.toFixed(2)} / p99 ${run.addedP99.toFixed(2)} ms${failed > 0 ? `, ${failed} failed` : ''}`,
+          `  ${scenario}, ${concurrency === 1 ? 'sequential' : `${concurrency} at once`}: provider p50 ${run.provider.p50.toFixed(2)} / p99 ${run.provider.p99.toFixed(2)} ms, through Continuum p50 ${run.continuum.p50.toFixed(2)} / p99 ${run.continuum.p99.toFixed(2)} ms, added p50 ${run.addedP50.toFixed(2)} / p99 ${run.addedP99.toFixed(2)} ms${run.passThroughAddedP50 === undefined ? '' : `; a pass-through server adds p50 ${run.passThroughAddedP50.toFixed(2)} / p99 ${run.passThroughAddedP99!.toFixed(2)} ms`}${failed > 0 ? `, ${failed} failed` : ''}`,
         );
       }
     }
@@ -249,11 +279,28 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
       }),
     ) as FirstDeltaFigures['scripts'];
     await host.ask({ type: 'close' });
+    await proxy.ask({ type: 'close' });
     await fake.ask({ type: 'close' });
     return { firstChunkDelayMs: options.firstChunkDelayMs, scripts, runs };
   } finally {
-    await Promise.all([host.stop(), fake.stop()]);
+    await Promise.all([host.stop(), proxy.stop(), fake.stop()]);
   }
+}
+
+/** (d)'s figures into `run`; its failures are counted with the run's, under `pass-through`. */
+function passThroughFigures(run: FirstDeltaRun, proxied: StreamedReply[]): void {
+  const times: number[] = [];
+  for (const reply of proxied) {
+    if (reply.failure === undefined && reply.firstDeltaAt !== undefined) times.push(reply.firstDeltaAt - reply.sentAt);
+    else {
+      const label = `pass-through: ${reply.failure ? failureLabel(reply.failure) : 'no delta'}`;
+      run.failures[label] = (run.failures[label] ?? 0) + 1;
+    }
+  }
+  if (times.length === 0) return;
+  run.passThrough = summarize(times);
+  run.passThroughAddedP50 = run.passThrough.p50 - run.provider.p50;
+  run.passThroughAddedP99 = run.passThrough.p99 - run.provider.p99;
 }
 
 function figuresOf(

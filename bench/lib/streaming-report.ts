@@ -86,6 +86,8 @@ export function firstDeltaTable(f: FirstDeltaFigures): string {
       'provider → client p50 / p99',
       'added p50 / p99',
       '(c) append alone p50 / p99',
+      '(d) pass-through server p50 / p99',
+      'added d − a p50 / p99',
       'failed',
     ],
     f.runs.map((r) => [
@@ -100,6 +102,8 @@ export function firstDeltaTable(f: FirstDeltaFigures): string {
       p50p99(r.afterProvider),
       p50p99(r.addedPerRequest),
       r.appendAlone ? p50p99(r.appendAlone) : '',
+      r.passThrough ? p50p99(r.passThrough) : '',
+      r.passThrough ? `${ms(r.passThroughAddedP50!)} / ${ms(r.passThroughAddedP99!)}` : '',
       String(errorsOf(r.failures)),
     ]),
   );
@@ -119,16 +123,27 @@ export function firstDeltaVerdict(f: FirstDeltaFigures, targetMs: number): strin
       `with small chunks, added p50 ${ms(coalesced.addedP50)} ms, p99 ${ms(coalesced.addedP99)} ms (${mark(coalesced.addedP99 < targetMs)}; the first chunk goes out at once and reaches the client p50 ${ms(coalesced.afterProvider.p50)} ms after the adapter read it; the chunks after it are coalesced, flushed at 1,024 bytes or 100 ms)`,
     );
   }
-  return `Time Continuum adds to the first delta over the provider's own ${f.firstChunkDelayMs} ms, one request at a time, target p99 < ${targetMs} ms: ${parts.join('; ')}.`;
+  const yardstick = [flush, coalesced].flatMap((r) =>
+    r?.passThrough
+      ? [
+          `${r.scenario === 'size-flush' ? 'first chunk > 1 KiB' : 'small chunks'}: d − a p50 ${ms(r.passThroughAddedP50!)}, p99 ${ms(r.passThroughAddedP99!)} ms, and Continuum over it (b − d) p50 ${ms(r.continuum.p50 - r.passThrough.p50)}, p99 ${ms(r.continuum.p99 - r.passThrough.p99)} ms`,
+        ]
+      : [],
+  );
+  const same =
+    yardstick.length === 0
+      ? ''
+      : ` In the same run, a server in between that does nothing of its own (d) adds — ${yardstick.join('; ')}.`;
+  return `Time Continuum adds to the first delta over the provider's own ${f.firstChunkDelayMs} ms, one request at a time, target p99 < ${targetMs} ms: ${parts.join('; ')}.${same}`;
 }
 
 export function firstDeltaSection(f: FirstDeltaFigures, params: unknown): string {
   const p = params as Record<string, unknown> | undefined;
   const s = f.scripts;
   return [
-    `A fake OpenAI-compatible server on loopback ([\`lib/openai-stream-fake.ts\`](lib/openai-stream-fake.ts), the wire format of the test fake: role chunk, content chunks, finish_reason, usage, \`[DONE]\`) sends its first content chunk ${f.firstChunkDelayMs} ms after the request, driven by the real \`openai\` SDK adapter of \`src/models\`. **(a)** the adapter alone: \`generate\`, timed to its first delta (the fake sends the same first chunk after the same delay without the rest). **(b)** through Continuum: \`POST …/turns\` with \`respond: true\` over SSE on loopback to a server wired as production wires it (the adapter behind \`withResilience\`, SQLite, encryption, audit, the working context), timed from the request to the first \`event: delta\` received; the turns go to ${String(p?.['conversations'])} conversations seeded with ${String(p?.['seedTurns'])} clinical turns each, in turn, so the prompt is built from a real working context. (a) and (b) take turns, ${int(Number(p?.['requests']))} of each one at a time, then ${String(p?.['concurrentRequests'])} of each in waves of ${String(p?.['concurrency'])} (one tenant, \`maxStreamsPerTenant\` raised to ${String(p?.['concurrency'])}), after ${String(p?.['warmupRequests'])} untimed pairs.`,
+    `A fake OpenAI-compatible server on loopback ([\`lib/openai-stream-fake.ts\`](lib/openai-stream-fake.ts), the wire format of the test fake: role chunk, content chunks, finish_reason, usage, \`[DONE]\`) sends its first content chunk ${f.firstChunkDelayMs} ms after the request, driven by the real \`openai\` SDK adapter of \`src/models\`. **(a)** the adapter alone: \`generate\`, timed to its first delta (the fake sends the same first chunk after the same delay without the rest). **(b)** through Continuum: \`POST …/turns\` with \`respond: true\` over SSE on loopback to a server wired as production wires it (the adapter behind \`withResilience\`, SQLite, encryption, audit, the working context), timed from the request to the first \`event: delta\` received; the turns go to ${String(p?.['conversations'])} conversations seeded with ${String(p?.['seedTurns'])} clinical turns each, in turn, so the prompt is built from a real working context. (a) and (b) take turns, ${int(Number(p?.['requests']))} of each one at a time (with (d) below after each (a), (c) after each (b)), then ${String(p?.['concurrentRequests'])} of each in waves of ${String(p?.['concurrency'])} (one tenant, \`maxStreamsPerTenant\` raised to ${String(p?.['concurrency'])}), after ${String(p?.['warmupRequests'])} untimed rounds.`,
     '',
-    `**Added b − a** subtracts the percentiles of the two sides. **Per request**, a pass-through provider around the adapter ([\`lib/provider-tap.ts\`](lib/provider-tap.ts)) notes when Continuum called the model and when the adapter's first delta came out, so each request splits into: before the model call (stream slot, chain check, the working context built with the new message as the next one, intent; when a slot is free at once the model is called before the user turn is stored, and the append runs while the provider works), the provider's own part, and provider → client (coalescer, event stored and sealed, fanned out, written to the socket, parsed); added = total − the provider's part. **(c)**, one request at a time only: after each (b), a user turn appended to the same conversation without a reply (JSON \`201\`), timed to the response: the append path alone, to set against the time before the model call. The server ([\`first-delta-host.ts\`](first-delta-host.ts)) and the fake ([\`first-delta-fake.ts\`](first-delta-fake.ts)) each run in a process of their own, started fresh for this part and run first, before the other parts; the clients of both sides run in the bench process. So the clients' work and garbage stay out of the server's heap, the server's work between replies (their upkeep, its garbage collection) cannot delay the fake's answers to side (a), and both sides reach the fake across the same process boundary. The per-request split compares times across the processes as epoch milliseconds.`,
+    `**Added b − a** subtracts the percentiles of the two sides. **Per request**, a pass-through provider around the adapter ([\`lib/provider-tap.ts\`](lib/provider-tap.ts)) notes when Continuum called the model and when the adapter's first delta came out, so each request splits into: before the model call (stream slot, chain check, the working context built with the new message as the next one, intent; when a slot is free at once the model is called before the user turn is stored, and the append runs while the provider works), the provider's own part, and provider → client (coalescer, event stored and sealed, fanned out, written to the socket, parsed); added = total − the provider's part. **(c)**, one request at a time only: after each (b), a user turn appended to the same conversation without a reply (JSON \`201\`), timed to the response: the append path alone, to set against the time before the model call. **(d)**, one request at a time only: after each (a), the same request through a server that does nothing of its own ([\`first-delta-proxy.ts\`](first-delta-proxy.ts): bare Fastify, no plugins or logging, the same adapter as (a) called with the user's message alone, each delta written as an SSE event the moment it comes; no auth, store, context or coalescing), read by the same client as (b): **d − a** is what any server between the client and the provider adds on this machine — the client's request crossing one more process boundary and the delta one more back — and b − d is Continuum's own part. The server ([\`first-delta-host.ts\`](first-delta-host.ts)), the pass-through and the fake ([\`first-delta-fake.ts\`](first-delta-fake.ts)) each run in a process of their own, started fresh for this part and run first, before the other parts; the clients of both sides run in the bench process. So the clients' work and garbage stay out of the server's heap, the server's work between replies (their upkeep, its garbage collection) cannot delay the fake's answers to side (a), and both sides reach the fake across the same process boundary. The per-request split compares times across the processes as epoch milliseconds.`,
     '',
     `Two provider replies: **small chunks** — ${s.coalesced.chunks} deltas of a few bytes, ${s.coalesced.intervalMs} ms apart (${s.coalesced.tailMs} ms after the first): a reply's first delta goes out at once and the coalescer (ADR-005: flush at 1,024 bytes or 100 ms after the first buffered byte) gathers the ones after it; **first chunk > 1 KiB** — ${int(s['size-flush'].firstChunkBytes)} bytes, flushed by size the moment it arrives, which leaves only Continuum's own work. (All figures in ms.)`,
     '',
