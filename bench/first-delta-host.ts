@@ -11,6 +11,7 @@
  * + performance.now()`, comparable with the parent's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseFlags } from '../src/flags/flag-input.ts';
@@ -35,11 +36,53 @@ export type HostRequest =
   | { type: 'timings' }
   | { type: 'close' };
 
-/** A generation's timing in epoch milliseconds (see {@link GenerationTiming}). */
+/**
+ * A generation's timing in epoch milliseconds (see {@link GenerationTiming}), with the reply request's as this
+ * server saw it: when it arrived (the HTTP parser had its headers) and when the first `event: delta` was written
+ * to its socket. Requests are matched to generations by time (the newest reply request that arrived before the
+ * model was called), which holds when one request is in flight at a time.
+ */
 export interface HostTiming {
   tag: number;
   calledAt: number;
   firstDeltaAt?: number;
+  arrivedAt?: number;
+  deltaWrittenAt?: number;
+}
+
+/** A reply request (`POST …/turns` over SSE) as this server saw it, in `performance.now()` time. */
+interface SeenRequest {
+  arrivedAt: number;
+  deltaWrittenAt?: number;
+}
+
+/**
+ * Note when each reply request arrives and when its first delta event is written to the socket: a listener put
+ * before Fastify's on the node HTTP server, wrapping the response's `write`. Measurement only; the response is
+ * untouched.
+ */
+function watchReplyRequests(server: Server, seen: SeenRequest[]): void {
+  server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+    const arrivedAt = performance.now();
+    const sse = request.method === 'POST' && (request.headers.accept ?? '').includes('text/event-stream');
+    if (!sse || !request.url?.endsWith('/turns')) return;
+    const entry: SeenRequest = { arrivedAt };
+    seen.push(entry);
+    const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+    response.write = ((...args: unknown[]) => {
+      const chunk = args[0];
+      if (entry.deltaWrittenAt === undefined && typeof chunk === 'string' && chunk.includes('\nevent: delta\n')) {
+        entry.deltaWrittenAt = performance.now();
+      }
+      return write(...args);
+    }) as ServerResponse['write'];
+  });
+}
+
+/** The newest request that arrived at or before `at`. */
+function arrivedBefore(seen: readonly SeenRequest[], at: number): SeenRequest | undefined {
+  for (let i = seen.length - 1; i >= 0; i--) if (seen[i]!.arrivedAt <= at) return seen[i];
+  return undefined;
 }
 
 export type HostReply =
@@ -53,6 +96,7 @@ async function start(
   request: Extract<HostRequest, { type: 'start' }>,
 ): Promise<{ running: Running; reply: HostReply }> {
   const timings: GenerationTiming[] = [];
+  const seen: SeenRequest[] = [];
   // Production wiring (createModelProvider): the adapter behind deadlines, retries and a circuit breaker.
   const model = withResilience(
     tapProvider(
@@ -76,6 +120,7 @@ async function start(
     );
     const { app } = instance;
     const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+    watchReplyRequests(app.server, seen);
     const { apiKey } = await createBenchTenantWithKey(app, 'bench-first-delta');
     const token = await issueBenchToken(app, apiKey);
     const conversations: { id: string; turn: number }[] = [];
@@ -99,18 +144,23 @@ async function start(
       conversations.push({ id, turn: seed.length });
     }
     const running: Running = {
-      take: () =>
-        timings.splice(0).flatMap((t): HostTiming[] =>
-          t.tag === undefined
-            ? []
-            : [
-                {
-                  tag: t.tag,
-                  calledAt: epochOf(t.calledAt),
-                  ...(t.firstDeltaAt === undefined ? {} : { firstDeltaAt: epochOf(t.firstDeltaAt) }),
-                },
-              ],
-        ),
+      take: () => {
+        const taken = timings.splice(0).flatMap((t): HostTiming[] => {
+          if (t.tag === undefined) return [];
+          const request = arrivedBefore(seen, t.calledAt);
+          return [
+            {
+              tag: t.tag,
+              calledAt: epochOf(t.calledAt),
+              ...(t.firstDeltaAt === undefined ? {} : { firstDeltaAt: epochOf(t.firstDeltaAt) }),
+              ...(request === undefined ? {} : { arrivedAt: epochOf(request.arrivedAt) }),
+              ...(request?.deltaWrittenAt === undefined ? {} : { deltaWrittenAt: epochOf(request.deltaWrittenAt) }),
+            },
+          ];
+        });
+        seen.splice(0);
+        return taken;
+      },
       close,
     };
     return { running, reply: { type: 'started', baseUrl, token, conversations } };

@@ -98,8 +98,27 @@ export interface FirstDeltaRun {
   /** d − a at p50 and at p99: what any server in between adds. */
   passThroughAddedP50?: number;
   passThroughAddedP99?: number;
+  /** Per request (b, one at a time only), as the server saw it; see {@link ServerSplit}. */
+  server?: ServerSplit;
   /** Requests that failed (by kind); they are left out of the figures. */
   failures: Record<string, number>;
+}
+
+/**
+ * A request through Continuum split at the server's socket (durations, each taken within one process):
+ * Continuum's own part is from the request's arrival to its first delta written to the socket, less the
+ * provider's part; the transport is the rest of the added time (the request reaching the server, the delta
+ * reaching the client and being parsed).
+ */
+export interface ServerSplit {
+  /** Arrival → model called. */
+  beforeModel: LatencySummary;
+  /** The adapter's first delta → the delta event written to the socket. */
+  afterProvider: LatencySummary;
+  /** beforeModel + afterProvider. */
+  own: LatencySummary;
+  /** Added per request − own. */
+  transport: LatencySummary;
 }
 
 export interface FirstDeltaFigures {
@@ -260,7 +279,7 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
         runs.push(run);
         const failed = Object.values(run.failures).reduce((a, b) => a + b, 0);
         log(
-          `  ${scenario}, ${concurrency === 1 ? 'sequential' : `${concurrency} at once`}: provider p50 ${run.provider.p50.toFixed(2)} / p99 ${run.provider.p99.toFixed(2)} ms, through Continuum p50 ${run.continuum.p50.toFixed(2)} / p99 ${run.continuum.p99.toFixed(2)} ms, added p50 ${run.addedP50.toFixed(2)} / p99 ${run.addedP99.toFixed(2)} ms${run.passThroughAddedP50 === undefined ? '' : `; a pass-through server adds p50 ${run.passThroughAddedP50.toFixed(2)} / p99 ${run.passThroughAddedP99!.toFixed(2)} ms`}${failed > 0 ? `, ${failed} failed` : ''}`,
+          `  ${scenario}, ${concurrency === 1 ? 'sequential' : `${concurrency} at once`}: provider p50 ${run.provider.p50.toFixed(2)} / p99 ${run.provider.p99.toFixed(2)} ms, through Continuum p50 ${run.continuum.p50.toFixed(2)} / p99 ${run.continuum.p99.toFixed(2)} ms, added p50 ${run.addedP50.toFixed(2)} / p99 ${run.addedP99.toFixed(2)} ms${run.passThroughAddedP50 === undefined ? '' : `; a pass-through server adds p50 ${run.passThroughAddedP50.toFixed(2)} / p99 ${run.passThroughAddedP99!.toFixed(2)} ms`}${run.server === undefined ? '' : `; Continuum's own part in the server p50 ${run.server.own.p50.toFixed(2)} / p99 ${run.server.own.p99.toFixed(2)} ms`}${failed > 0 ? `, ${failed} failed` : ''}`,
         );
       }
     }
@@ -312,6 +331,7 @@ function figuresOf(
 ): FirstDeltaRun {
   const failures: Record<string, number> = {};
   const parts = { total: [] as number[], before: [] as number[], provider: [] as number[], after: [] as number[] };
+  const server = { before: [] as number[], after: [] as number[], own: [] as number[], transport: [] as number[] };
   const userTurn: number[] = [];
   for (const { reply, tag } of through) {
     const timing = timings.get(tag);
@@ -330,6 +350,16 @@ function figuresOf(
     parts.provider.push(timing!.firstDeltaAt! - timing!.calledAt);
     parts.after.push(epochOf(reply.firstDeltaAt!) - timing!.firstDeltaAt!);
     if (reply.turnAt !== undefined) userTurn.push(reply.turnAt - reply.sentAt);
+    // Requests are matched to generations by time in the host: only when one is in flight at a time.
+    if (concurrency === 1 && timing!.arrivedAt !== undefined && timing!.deltaWrittenAt !== undefined) {
+      const before = timing!.calledAt - timing!.arrivedAt;
+      const after = timing!.deltaWrittenAt - timing!.firstDeltaAt!;
+      const added = reply.firstDeltaAt! - reply.sentAt - (timing!.firstDeltaAt! - timing!.calledAt);
+      server.before.push(before);
+      server.after.push(after);
+      server.own.push(before + after);
+      server.transport.push(added - before - after);
+    }
   }
   const provider = summarize(alone);
   const continuum = summarize(parts.total);
@@ -345,6 +375,16 @@ function figuresOf(
     afterProvider: summarize(parts.after),
     addedPerRequest: summarize(parts.total.map((total, i) => total - parts.provider[i]!)),
     userTurn: summarize(userTurn),
+    ...(server.own.length === 0
+      ? {}
+      : {
+          server: {
+            beforeModel: summarize(server.before),
+            afterProvider: summarize(server.after),
+            own: summarize(server.own),
+            transport: summarize(server.transport),
+          },
+        }),
     failures,
   };
 }

@@ -15,6 +15,7 @@ import { int, mark, ms, pct, table } from './markdown.ts';
 import { storesSection, storesTable } from './store-report.ts';
 import {
   firstDeltaSection,
+  firstDeltaSplitTable,
   firstDeltaTable,
   firstDeltaVerdict,
   sseLoadSection,
@@ -231,7 +232,10 @@ export function consoleReport(results: BenchResults): string {
       contextRoundsTable(results.contextLoad),
     );
   if (results.sseLoad) parts.push('\nConcurrent SSE replies\n', sseLoadTable(results.sseLoad));
-  if (results.firstDelta) parts.push('\nTime added to the first delta (ms)\n', firstDeltaTable(results.firstDelta));
+  if (results.firstDelta) {
+    parts.push('\nTime added to the first delta (ms)\n', firstDeltaTable(results.firstDelta));
+    parts.push("\nContinuum's own part, timed in the server (ms)\n", firstDeltaSplitTable(results.firstDelta));
+  }
   if (results.stores) parts.push('\nThe same figures on each store\n', storesTable(results.stores));
   if (results.tokens) parts.push('\nToken requests saved by the client SDK\n', tokenSavingsReport(results.tokens));
   if (results.sync) parts.push('\nWebSocket sync: publish to receive (ms)\n', syncLatencyTable(results.sync));

@@ -109,6 +109,36 @@ export function firstDeltaTable(f: FirstDeltaFigures): string {
   );
 }
 
+/** The sequential runs' requests split at Continuum's socket (see {@link ServerSplit}). */
+export function firstDeltaSplitTable(f: FirstDeltaFigures): string {
+  return table(
+    [
+      'provider reply',
+      'n',
+      'added per request p50 / p99',
+      "Continuum's own part p50 / p99",
+      'of it: arrival → model called p50 / p99',
+      "of it: provider's first delta → written to the socket p50 / p99",
+      'transport: client → server, socket → client p50 / p99',
+    ],
+    f.runs.flatMap((r) =>
+      r.server
+        ? [
+            [
+              r.scenario === 'coalesced' ? 'small chunks (coalesced)' : 'first chunk > 1 KiB (flushed by size)',
+              String(r.server.own.n),
+              p50p99(r.addedPerRequest),
+              p50p99(r.server.own),
+              p50p99(r.server.beforeModel),
+              p50p99(r.server.afterProvider),
+              p50p99(r.server.transport),
+            ],
+          ]
+        : [],
+    ),
+  );
+}
+
 export function firstDeltaVerdict(f: FirstDeltaFigures, targetMs: number): string {
   const flush = run(f, 'size-flush', 1);
   const coalesced = run(f, 'coalesced', 1);
@@ -134,7 +164,18 @@ export function firstDeltaVerdict(f: FirstDeltaFigures, targetMs: number): strin
     yardstick.length === 0
       ? ''
       : ` In the same run, a server in between that does nothing of its own (d) adds — ${yardstick.join('; ')}.`;
-  return `Time Continuum adds to the first delta over the provider's own ${f.firstChunkDelayMs} ms, one request at a time, target p99 < ${targetMs} ms: ${parts.join('; ')}.${same}`;
+  const own = [flush, coalesced].flatMap((r) =>
+    r?.server
+      ? [
+          `${r.scenario === 'size-flush' ? 'first chunk > 1 KiB' : 'small chunks'} p50 ${ms(r.server.own.p50)}, p99 ${ms(r.server.own.p99)} ms`,
+        ]
+      : [],
+  );
+  const split =
+    own.length === 0
+      ? ''
+      : ` Continuum's own part, timed in the server per request (arrival → first delta written to the socket, less the provider's part): ${own.join('; ')}.`;
+  return `Time Continuum adds to the first delta over the provider's own ${f.firstChunkDelayMs} ms, one request at a time, target p99 < ${targetMs} ms: ${parts.join('; ')}.${same}${split}`;
 }
 
 export function firstDeltaSection(f: FirstDeltaFigures, params: unknown): string {
@@ -148,5 +189,9 @@ export function firstDeltaSection(f: FirstDeltaFigures, params: unknown): string
     `Two provider replies: **small chunks** — ${s.coalesced.chunks} deltas of a few bytes, ${s.coalesced.intervalMs} ms apart (${s.coalesced.tailMs} ms after the first): a reply's first delta goes out at once and the coalescer (ADR-005: flush at 1,024 bytes or 100 ms after the first buffered byte) gathers the ones after it; **first chunk > 1 KiB** — ${int(s['size-flush'].firstChunkBytes)} bytes, flushed by size the moment it arrives, which leaves only Continuum's own work. (All figures in ms.)`,
     '',
     firstDeltaTable(f),
+    '',
+    `The same requests (b, one at a time) split at Continuum's socket, each part timed within one process: **Continuum's own part** runs from the request's arrival (the node HTTP server's \`request\` event, heard before Fastify's) to its first \`event: delta\` written to the socket, less the provider's part (the adapter called → its first delta), and splits into the time before the model call and the time from the provider's first delta to the socket; **transport** is the rest of the added time: the request reaching the server and the delta reaching the client, parsed. Requests are matched to generations by time, so these figures exist for the runs one request at a time only. (ms)`,
+    '',
+    firstDeltaSplitTable(f),
   ].join('\n');
 }
