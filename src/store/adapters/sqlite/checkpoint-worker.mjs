@@ -6,7 +6,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const db = new Database(workerData.filename, { fileMustExist: true });
+/** The database, opened as a plain Error on failure: better-sqlite3's own errors reach the main thread without their message. */
+function open(filename) {
+  try {
+    return new Database(filename, { fileMustExist: true });
+  } catch (error) {
+    const code = error && typeof error === 'object' && 'code' in error ? ` (${error.code})` : '';
+    throw new Error(`cannot open ${filename}: ${error instanceof Error ? error.message : String(error)}${code}`);
+  }
+}
+
+const db = open(workerData.filename);
 
 parentPort.on('message', (message) => {
   if (message.type === 'close') {
