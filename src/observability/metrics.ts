@@ -196,6 +196,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['alert'] as const,
       registers: [registry],
     }),
+    sqliteCheckpoints: new Counter({
+      name: 'continuum_sqlite_checkpoints_total',
+      help: 'Background WAL checkpoints of the SQLite store by outcome: complete, partial (frames left for open readers), busy, failed, handed_back (checkpoints went back to SQLite).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    sqliteCheckpointSeconds: new Histogram({
+      name: 'continuum_sqlite_checkpoint_seconds',
+      help: 'Time a background WAL checkpoint of the SQLite store took on its thread.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
     alertWebhook: new Counter({
       name: 'continuum_alert_webhook_total',
       help: 'Alert webhook deliveries by outcome: delivered, retried, failed (gave up), dropped (queue full).',

@@ -7,7 +7,9 @@ import { systemClock } from '../core/clock.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { createKmsKeyProvider } from '../crypto/kms-key-provider.ts';
 import { createLocalKeyProvider } from '../crypto/local-key-provider.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { DynamoStoreOptions } from '../store/adapters/dynamodb/dynamo-store.ts';
+import type { SqliteStoreOptions } from '../store/adapters/sqlite/connection.ts';
 import { createSqliteStore } from '../store/adapters/sqlite/sqlite-store.ts';
 import type { Store } from '../store/port.ts';
 
@@ -16,12 +18,17 @@ export const MASTER_KEY_FILE = 'master-keys.json';
 
 /**
  * Open the configured store (not yet migrated). Fails with a message that says how to fix it.
- * The PostgreSQL and DynamoDB drivers load only when configured.
+ * The PostgreSQL and DynamoDB drivers load only when configured. With `metrics`, the SQLite store's background
+ * checkpoints are counted there.
  */
-export async function openStore(config: Config): Promise<Store> {
+export async function openStore(config: Config, options: { metrics?: Metrics } = {}): Promise<Store> {
   switch (config.store) {
     case 'sqlite':
-      return createSqliteStore({ filename: path.resolve(config.dataDir, SQLITE_FILE), synchronous: config.sqliteSync });
+      return createSqliteStore({
+        filename: path.resolve(config.dataDir, SQLITE_FILE),
+        synchronous: config.sqliteSync,
+        ...(options.metrics ? checkpointMetrics(options.metrics) : {}),
+      });
     case 'postgres': {
       if (config.databaseUrl === undefined) {
         throw new ConfigError('CONTINUUM_DATABASE_URL: required when CONTINUUM_STORE=postgres');
@@ -38,6 +45,19 @@ export async function openStore(config: Config): Promise<Store> {
       return createDynamoStore(dynamoOptionsOf(config));
     }
   }
+}
+
+/** The SQLite store's checkpoint hooks, counted in `metrics` (`continuum_sqlite_checkpoint*`). */
+export function checkpointMetrics(metrics: Metrics): Pick<SqliteStoreOptions, 'onCheckpoint' | 'onCheckpointFailure'> {
+  return {
+    onCheckpoint: (result) => {
+      const outcome = result.busy ? 'busy' : result.checkpointed < result.log ? 'partial' : 'complete';
+      metrics.sqliteCheckpoints.inc({ outcome });
+      metrics.sqliteCheckpointSeconds.observe(result.ms / 1000);
+    },
+    onCheckpointFailure: ({ handedBack }) =>
+      metrics.sqliteCheckpoints.inc({ outcome: handedBack ? 'handed_back' : 'failed' }),
+  };
 }
 
 /** The DynamoDB adapter's options from config (also used by `continuum dynamodb create-table`). */

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config/index.ts';
 import type { TenantId } from '../../src/core/types.ts';
+import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
+import { checkpointMetrics, openStore, SQLITE_FILE } from '../../src/server/runtime.ts';
 import { CHECKPOINT_EVERY_COMMITS, type CheckpointResult } from '../../src/store/adapters/sqlite/checkpointer.ts';
 import { createSqliteStore } from '../../src/store/adapters/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/port.ts';
@@ -31,6 +34,16 @@ let written = 0;
 /** `n` commits, one after another, each a new audit event (new rows: every commit adds frames to the WAL). */
 async function commit(store: Store, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await store.appendAudit(TENANT, [markerEvent(`m${++written}`)], new Date());
+}
+
+/** The checkpoints counted in `metrics`, by outcome, and how many were timed. */
+async function counted(metrics: Metrics): Promise<{ outcomes: Record<string, number>; timed: number }> {
+  const outcomes: Record<string, number> = {};
+  for (const { labels, value } of (await metrics.sqliteCheckpoints.get()).values) {
+    outcomes[String(labels.outcome)] = value;
+  }
+  const timed = (await metrics.sqliteCheckpointSeconds.get()).values.find((v) => v.metricName?.endsWith('_count'));
+  return { outcomes, timed: timed?.value ?? 0 };
 }
 
 const walBytes = () => (existsSync(`${filename}-wal`) ? statSync(`${filename}-wal`).size : 0);
@@ -101,9 +114,50 @@ describe('SQLite WAL checkpoints on a worker thread', () => {
       await vi.waitFor(() => expect(warnings.length).toBeGreaterThan(0), { timeout: 10_000 });
       expect((warnings[0] as Error & { code?: string }).code).toBe('CONTINUUM_SQLITE_CHECKPOINT');
       expect(warnings[0]!.message).toMatch(/SQLite checkpoints the WAL inside commits again/);
+      // The reason is the thread's own: the file it could not open.
+      expect(warnings[0]!.message).toContain(`cannot open ${filename}`);
       // SQLite's own checkpoint (at 1,000 pages) is back: the WAL restarts instead of growing past it.
       await commit(store, 1500);
       expect(walBytes()).toBeLessThanOrEqual(1100 * FRAME_BYTES);
+      await store.close();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it("counts every checkpoint and its time in the server's metrics (the store `serve` opens)", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const store = await openStore(loadConfig({ CONTINUUM_DATA_DIR: dir }), { metrics });
+    expect(path.join(dir, SQLITE_FILE)).toBe(filename);
+    await store.migrate();
+    for (let round = 1; round <= 3; round++) {
+      await commit(store, CHECKPOINT_EVERY_COMMITS);
+      // Nothing else reads the file: every frame is copied each time.
+      await vi.waitFor(
+        async () => expect(await counted(metrics)).toEqual({ outcomes: { complete: round }, timed: round }),
+        {
+          timeout: 10_000,
+        },
+      );
+    }
+    await store.close();
+  });
+
+  it('counts checkpoints handed back to SQLite, once, when the thread cannot open the database', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const onWarning = () => {};
+    process.on('warning', onWarning);
+    try {
+      const store = createSqliteStore({ filename, ...checkpointMetrics(metrics) });
+      await store.migrate();
+      unlinkSync(filename);
+      await commit(store, CHECKPOINT_EVERY_COMMITS);
+      await vi.waitFor(async () => expect((await counted(metrics)).outcomes).toEqual({ handed_back: 1 }), {
+        timeout: 10_000,
+      });
+      // No thread runs them any more: nothing else is counted, however many commits follow.
+      await commit(store, 2 * CHECKPOINT_EVERY_COMMITS);
+      expect(await counted(metrics)).toEqual({ outcomes: { handed_back: 1 }, timed: 0 });
       await store.close();
     } finally {
       process.off('warning', onWarning);

@@ -1,4 +1,5 @@
 import { loadConfig, unknownSettings } from '../../config/index.ts';
+import { createMetrics } from '../../observability/metrics.ts';
 import { buildApp } from '../../server/app.ts';
 import { openKeyProvider, openStore, resolveAdminToken } from '../../server/runtime.ts';
 import { type CliIo, UsageError } from '../io.ts';
@@ -23,14 +24,16 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`serve takes no arguments (settings come from CONTINUUM_* variables); got ${args.join(' ')}`);
   const config = loadConfig(io.env);
   for (const name of unknownSettings(io.env)) io.err(`warning: ${name} is not a setting of this version; ignored`);
-  const store = await openStore(config);
+  // One registry for the app and the store (the SQLite store's checkpoint figures).
+  const metrics = createMetrics();
+  const store = await openStore(config, { metrics });
   await store.migrate();
   const admin = await resolveAdminToken(config.adminToken, config.dataDir);
   if (admin.generated) {
     io.err(`Generated an operator token (stored in ${admin.file}); it is shown only this once:\n\n  ${admin.token}\n`);
   }
   const keyProvider = await openKeyProvider(config);
-  const { app } = await buildApp(config, { store, keyProvider, adminToken: admin.token });
+  const { app } = await buildApp(config, { store, keyProvider, adminToken: admin.token, metrics });
   const url = await app.listen({ host: config.host, port: config.port });
   app.log.info({ url, store: store.kind }, 'continuum listening');
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

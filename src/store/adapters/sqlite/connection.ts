@@ -24,6 +24,12 @@ export interface SqliteStoreOptions {
   backgroundCheckpoints?: boolean;
   /** Told of every background checkpoint. */
   onCheckpoint?: (result: CheckpointResult) => void;
+  /**
+   * Told when a background checkpoint fails (`handedBack: false`; the next is tried 64 commits later) or when the
+   * thread cannot start or dies and checkpoints go back to SQLite (`handedBack: true`, once). Either way a
+   * `CONTINUUM_SQLITE_CHECKPOINT` process warning is emitted too.
+   */
+  onCheckpointFailure?: (failure: { handedBack: boolean; reason: string }) => void;
 }
 
 /** One open database, its prepared statements, and the transaction helpers every store method runs through. */
@@ -211,8 +217,12 @@ function backgroundCheckpointer(db: Database.Database, options: SqliteStoreOptio
     fallback: (reason) => {
       if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
       warn(`${reason}; SQLite checkpoints the WAL inside commits again`);
+      options.onCheckpointFailure?.({ handedBack: true, reason });
     },
-    onFailure: warn,
+    onFailure: (reason) => {
+      warn(reason);
+      options.onCheckpointFailure?.({ handedBack: false, reason });
+    },
     ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
   });
 }
