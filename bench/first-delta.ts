@@ -344,21 +344,22 @@ function figuresOf(
       failures[failure] = (failures[failure] ?? 0) + 1;
       continue;
     }
-    parts.total.push(reply.firstDeltaAt! - reply.sentAt);
+    const total = reply.firstDeltaAt! - reply.sentAt;
+    const providerPart = timing!.firstDeltaAt! - timing!.calledAt;
+    parts.total.push(total);
     // Across the process boundary, in epoch milliseconds.
     parts.before.push(timing!.calledAt - epochOf(reply.sentAt));
-    parts.provider.push(timing!.firstDeltaAt! - timing!.calledAt);
+    parts.provider.push(providerPart);
     parts.after.push(epochOf(reply.firstDeltaAt!) - timing!.firstDeltaAt!);
     if (reply.turnAt !== undefined) userTurn.push(reply.turnAt - reply.sentAt);
     // Requests are matched to generations by time in the host: only when one is in flight at a time.
     if (concurrency === 1 && timing!.arrivedAt !== undefined && timing!.deltaWrittenAt !== undefined) {
       const before = timing!.calledAt - timing!.arrivedAt;
       const after = timing!.deltaWrittenAt - timing!.firstDeltaAt!;
-      const added = reply.firstDeltaAt! - reply.sentAt - (timing!.firstDeltaAt! - timing!.calledAt);
       server.before.push(before);
       server.after.push(after);
       server.own.push(before + after);
-      server.transport.push(added - before - after);
+      server.transport.push(total - providerPart - before - after);
     }
   }
   const provider = summarize(alone);

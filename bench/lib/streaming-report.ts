@@ -68,6 +68,13 @@ export function sseLoadSection(f: SseLoadFigures): string {
   ].join('\n');
 }
 
+/** A scenario as the tables name it. */
+const scenarioRow = (r: FirstDeltaRun) =>
+  r.scenario === 'coalesced' ? 'small chunks (coalesced)' : 'first chunk > 1 KiB (flushed by size)';
+
+/** A scenario as the verdict names it. */
+const scenarioShort = (r: FirstDeltaRun) => (r.scenario === 'coalesced' ? 'small chunks' : 'first chunk > 1 KiB');
+
 function run(f: FirstDeltaFigures, scenario: string, concurrency: number): FirstDeltaRun | undefined {
   return f.runs.find((r) => r.scenario === scenario && r.concurrency === concurrency);
 }
@@ -91,7 +98,7 @@ export function firstDeltaTable(f: FirstDeltaFigures): string {
       'failed',
     ],
     f.runs.map((r) => [
-      r.scenario === 'coalesced' ? 'small chunks (coalesced)' : 'first chunk > 1 KiB (flushed by size)',
+      scenarioRow(r),
       String(r.concurrency),
       String(r.continuum.n),
       p50p99(r.provider),
@@ -125,7 +132,7 @@ export function firstDeltaSplitTable(f: FirstDeltaFigures): string {
       r.server
         ? [
             [
-              r.scenario === 'coalesced' ? 'small chunks (coalesced)' : 'first chunk > 1 KiB (flushed by size)',
+              scenarioRow(r),
               String(r.server.own.n),
               p50p99(r.addedPerRequest),
               p50p99(r.server.own),
@@ -156,7 +163,7 @@ export function firstDeltaVerdict(f: FirstDeltaFigures, targetMs: number): strin
   const yardstick = [flush, coalesced].flatMap((r) =>
     r?.passThrough
       ? [
-          `${r.scenario === 'size-flush' ? 'first chunk > 1 KiB' : 'small chunks'}: d − a p50 ${ms(r.passThroughAddedP50!)}, p99 ${ms(r.passThroughAddedP99!)} ms, and Continuum over it (b − d) p50 ${ms(r.continuum.p50 - r.passThrough.p50)}, p99 ${ms(r.continuum.p99 - r.passThrough.p99)} ms`,
+          `${scenarioShort(r)}: d − a p50 ${ms(r.passThroughAddedP50!)}, p99 ${ms(r.passThroughAddedP99!)} ms, and Continuum over it (b − d) p50 ${ms(r.continuum.p50 - r.passThrough.p50)}, p99 ${ms(r.continuum.p99 - r.passThrough.p99)} ms`,
         ]
       : [],
   );
@@ -165,11 +172,7 @@ export function firstDeltaVerdict(f: FirstDeltaFigures, targetMs: number): strin
       ? ''
       : ` In the same run, a server in between that does nothing of its own (d) adds — ${yardstick.join('; ')}.`;
   const own = [flush, coalesced].flatMap((r) =>
-    r?.server
-      ? [
-          `${r.scenario === 'size-flush' ? 'first chunk > 1 KiB' : 'small chunks'} p50 ${ms(r.server.own.p50)}, p99 ${ms(r.server.own.p99)} ms`,
-        ]
-      : [],
+    r?.server ? [`${scenarioShort(r)} p50 ${ms(r.server.own.p50)}, p99 ${ms(r.server.own.p99)} ms`] : [],
   );
   const split =
     own.length === 0

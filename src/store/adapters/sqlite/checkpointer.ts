@@ -86,7 +86,7 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
       const { type: _, ...result } = message;
       options.onCheckpoint?.(result);
     });
-    thread.on('error', (error) => giveUp(`the WAL checkpoint thread failed: ${reasonOf(error)}`));
+    thread.on('error', (error) => giveUp(`the WAL checkpoint thread failed: ${error.message}`));
     exited = new Promise((resolve) => thread.once('exit', () => resolve()));
     return thread;
   };
@@ -111,11 +111,4 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
       await exited;
     },
   };
-}
-
-/** What went wrong in the thread: an error that crossed from it may have lost its message (keeping its `code`). */
-function reasonOf(error: unknown): string {
-  if (error instanceof Error && error.message) return error.message;
-  if (error && typeof error === 'object' && 'code' in error) return `error ${String(error.code)}`;
-  return String(error);
 }
