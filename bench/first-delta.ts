@@ -28,6 +28,10 @@
  *   own): d − a is what any server between the client and the provider adds
  *   on this machine, the yardstick for b − a.
  *
+ * Sides (b) and (d) send and read with `node:http` by default, a client light
+ * enough that the figures are the servers'; `FIRST_DELTA_CLIENT=fetch` uses
+ * Node's fetch instead (see {@link FirstDeltaOptions.client}).
+ *
  * Node options for the host process can be added in `FIRST_DELTA_HOST_ARGS`
  * (say `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the server side alone).
  *
@@ -67,6 +71,12 @@ export interface FirstDeltaOptions {
   conversations: number;
   seedTurns: number;
   turns: readonly ClinicalTurn[];
+  /**
+   * The HTTP client of sides (b) and (d): `http` (default) is `node:http` with a keep-alive agent, light enough
+   * that the figures are the server's; `fetch` is Node's fetch, which adds about half a millisecond per round
+   * trip after an idle pause on the 2-core machine (`FIRST_DELTA_CLIENT=fetch npm run bench`).
+   */
+  client?: 'fetch' | 'http';
   log?: (line: string) => void;
 }
 
@@ -123,6 +133,8 @@ export interface ServerSplit {
 
 export interface FirstDeltaFigures {
   firstChunkDelayMs: number;
+  /** The client of sides (b) and (d); see {@link FirstDeltaOptions.client}. */
+  client: 'fetch' | 'http';
   scripts: Record<ScenarioName, { chunks: number; firstChunkBytes: number; intervalMs: number; tailMs: number }>;
   runs: FirstDeltaRun[];
 }
@@ -157,6 +169,7 @@ async function providerAlone(adapter: ModelProvider, content: string): Promise<n
 
 export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDeltaFigures> {
   const log = options.log ?? (() => {});
+  const client = options.client ?? 'http';
   const scenarios: ScenarioName[] = ['coalesced', 'size-flush'];
   const fake = forkBenchChild<FakeRequest, FakeReply>(
     'first-delta fake provider',
@@ -196,7 +209,7 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
     const script = async (next: StreamScript) => void (await fake.ask({ type: 'script', script: next }));
     const userTurns = options.turns.filter((t) => t.role === 'user');
     log(
-      `  ${options.conversations} conversations of ${options.seedTurns} clinical turns; Continuum and the fake provider (${fakeBaseURL}) each in a process of its own`,
+      `  ${options.conversations} conversations of ${options.seedTurns} clinical turns; Continuum and the fake provider (${fakeBaseURL}) each in a process of its own; the client of (b) and (d): ${client === 'http' ? 'node:http' : 'fetch'}`,
     );
 
     let tag = 0;
@@ -213,6 +226,7 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
         content: `${source.content} ${tagText(mine)}`,
         expectedTurn: conversation.turn,
         signal: AbortSignal.timeout(30_000),
+        client,
       });
       if (reply.replyTurn !== undefined) conversation.turn = reply.replyTurn;
       return { reply, tag: mine };
@@ -227,6 +241,7 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
         content: userTurns[i % userTurns.length]!.content,
         expectedTurn: i,
         signal: AbortSignal.timeout(30_000),
+        client,
       });
     /** (c): the same kind of user turn appended without a reply (JSON 201), on the conversation (b) just used. */
     const appendAlone = async (): Promise<number> => {
@@ -300,7 +315,7 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
     await host.ask({ type: 'close' });
     await proxy.ask({ type: 'close' });
     await fake.ask({ type: 'close' });
-    return { firstChunkDelayMs: options.firstChunkDelayMs, scripts, runs };
+    return { firstChunkDelayMs: options.firstChunkDelayMs, client, scripts, runs };
   } finally {
     await Promise.all([host.stop(), proxy.stop(), fake.stop()]);
   }

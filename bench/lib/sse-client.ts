@@ -1,8 +1,10 @@
 /**
  * The client side of a streamed reply (`POST …/turns` with `respond: true`
- * and `Accept: text/event-stream`) for the benchmarks: fetch, the body parsed
- * event by event as it arrives, with the moment each milestone was seen.
+ * and `Accept: text/event-stream`) for the benchmarks: fetch (or `node:http`),
+ * the body parsed event by event as it arrives, with the moment each
+ * milestone was seen.
  */
+import http from 'node:http';
 
 /** One server-sent event as the client received it. */
 export interface ReceivedEvent {
@@ -51,6 +53,71 @@ export interface PostReplyOptions {
   onOpen?: () => void;
   /** Called with every event, in order. */
   onEvent?: (event: ReceivedEvent, at: number) => void;
+  /**
+   * `fetch` (default) or `http`: `node:http` with a keep-alive agent, a lighter client for timing the server
+   * rather than the client (after an idle pause, a loopback round trip costs fetch about half a millisecond more).
+   */
+  client?: 'fetch' | 'http';
+}
+
+/** A response as {@link postReply} reads it, whichever client sent the request. */
+interface OpenResponse {
+  status: number;
+  contentType: string | undefined;
+  body: AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
+}
+
+const keepAlive = new http.Agent({ keepAlive: true });
+
+async function send(url: string, headers: Record<string, string>, body: string, options: PostReplyOptions) {
+  const signal = options.signal ? { signal: options.signal } : {};
+  if (options.client !== 'http') {
+    const response = await fetch(url, { method: 'POST', headers, body, ...signal });
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? undefined,
+      body: response.body ?? (async function* () {})(),
+      text: () => response.text(),
+    } satisfies OpenResponse;
+  }
+  const payload = Buffer.from(body);
+  return new Promise<OpenResponse>((resolve, reject) => {
+    const request = http.request(url, {
+      method: 'POST',
+      agent: keepAlive,
+      headers: { ...headers, 'content-length': String(payload.length) },
+      ...signal,
+    });
+    request.on('error', reject);
+    request.on('response', (response) => {
+      resolve({
+        status: response.statusCode ?? 0,
+        contentType: response.headers['content-type'],
+        // Leaving the body early (after `done`) drains the rest instead of destroying the socket: it stays pooled.
+        body: {
+          [Symbol.asyncIterator]: () => {
+            const chunks = response.iterator({ destroyOnReturn: false });
+            return {
+              next: () => chunks.next(),
+              return: async () => {
+                await chunks.return?.();
+                response.resume();
+                return { done: true, value: undefined };
+              },
+            };
+          },
+        },
+        text: async () => {
+          let text = '';
+          for await (const chunk of response) text += chunk;
+          return text;
+        },
+      });
+    });
+    // Headers and body leave in one write.
+    request.end(payload);
+  });
 }
 
 /**
@@ -61,36 +128,31 @@ export interface PostReplyOptions {
  */
 export async function postReply(options: PostReplyOptions): Promise<StreamedReply> {
   const out: StreamedReply = { sentAt: performance.now(), text: '', deltas: 0 };
-  let response: Response;
+  let response: OpenResponse;
   try {
-    response = await fetch(`${options.baseUrl}/v1/conversations/${options.conversationId}/turns`, {
-      method: 'POST',
-      headers: {
+    response = await send(
+      `${options.baseUrl}/v1/conversations/${options.conversationId}/turns`,
+      {
         authorization: `Bearer ${options.token}`,
         'content-type': 'application/json',
         accept: 'text/event-stream',
       },
-      body: JSON.stringify({
-        role: 'user',
-        content: options.content,
-        expectedTurn: options.expectedTurn,
-        respond: true,
-      }),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+      JSON.stringify({ role: 'user', content: options.content, expectedTurn: options.expectedTurn, respond: true }),
+      options,
+    );
   } catch (error) {
     out.failure = failureOf(error, options.signal);
     return out;
   }
   out.headersAt = performance.now();
-  if (response.status !== 200 || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
+  if (response.status !== 200 || !response.contentType?.startsWith('text/event-stream')) {
     const body = await response.text().catch(() => '');
     out.failure = { kind: 'http', status: response.status, detail: body.slice(0, 300) };
     return out;
   }
   options.onOpen?.();
   try {
-    for await (const event of readEvents(response.body!)) {
+    for await (const event of readEvents(response.body)) {
       const at = performance.now();
       options.onEvent?.(event, at);
       if (event.event === 'turn') out.turnAt ??= at;
@@ -145,7 +207,7 @@ export function failureLabel(failure: ReplyFailure): string {
 }
 
 /** The events of a `text/event-stream` body, as they arrive; comments (heartbeats, queue positions) skipped. */
-export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ReceivedEvent> {
+export async function* readEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<ReceivedEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of body) {
