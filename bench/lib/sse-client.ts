@@ -70,6 +70,7 @@ interface OpenResponse {
 
 const keepAlive = new http.Agent({ keepAlive: true });
 
+/** POST `body` to `url` with the client `options.client` names; resolves once the response headers are in. */
 async function send(url: string, headers: Record<string, string>, body: string, options: PostReplyOptions) {
   const signal = options.signal ? { signal: options.signal } : {};
   if (options.client !== 'http') {
@@ -109,9 +110,9 @@ async function send(url: string, headers: Record<string, string>, body: string, 
           },
         },
         text: async () => {
-          let text = '';
-          for await (const chunk of response) text += chunk;
-          return text;
+          const chunks: Buffer[] = [];
+          for await (const chunk of response) chunks.push(chunk as Buffer);
+          return Buffer.concat(chunks).toString('utf8');
         },
       });
     });
