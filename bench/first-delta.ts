@@ -133,8 +133,8 @@ export interface ServerSplit {
 
 export interface FirstDeltaFigures {
   firstChunkDelayMs: number;
-  /** The client of sides (b) and (d); see {@link FirstDeltaOptions.client}. */
-  client: 'fetch' | 'http';
+  /** The client of sides (b) and (d); see {@link FirstDeltaOptions.client}. Absent from older results: fetch. */
+  client?: 'fetch' | 'http';
   scripts: Record<ScenarioName, { chunks: number; firstChunkBytes: number; intervalMs: number; tailMs: number }>;
   runs: FirstDeltaRun[];
 }

@@ -166,9 +166,11 @@ const results: BenchResults = {
 // later would also time the collection of their garbage.
 if (runs('sse')) {
   log('time added to the first delta:');
-  const client = process.env.FIRST_DELTA_CLIENT ?? 'http';
-  if (client !== 'http' && client !== 'fetch') throw new TypeError('FIRST_DELTA_CLIENT takes http or fetch');
-  results.firstDelta = await runFirstDelta({ ...params.firstDelta, client, turns, log });
+  const client = process.env.FIRST_DELTA_CLIENT;
+  if (client !== undefined && client !== 'http' && client !== 'fetch') {
+    throw new TypeError('FIRST_DELTA_CLIENT takes http or fetch');
+  }
+  results.firstDelta = await runFirstDelta({ ...params.firstDelta, ...(client ? { client } : {}), turns, log });
 }
 
 // State load and context load measure the same conversations, built once (a 10,000-turn one takes minutes).

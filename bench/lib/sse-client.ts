@@ -71,7 +71,12 @@ interface OpenResponse {
 const keepAlive = new http.Agent({ keepAlive: true });
 
 /** POST `body` to `url` with the client `options.client` names; resolves once the response headers are in. */
-async function send(url: string, headers: Record<string, string>, body: string, options: PostReplyOptions) {
+async function send(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: PostReplyOptions,
+): Promise<OpenResponse> {
   const signal = options.signal ? { signal: options.signal } : {};
   if (options.client !== 'http') {
     const response = await fetch(url, { method: 'POST', headers, body, ...signal });
@@ -80,7 +85,7 @@ async function send(url: string, headers: Record<string, string>, body: string, 
       contentType: response.headers.get('content-type') ?? undefined,
       body: response.body ?? (async function* () {})(),
       text: () => response.text(),
-    } satisfies OpenResponse;
+    };
   }
   const payload = Buffer.from(body);
   return new Promise<OpenResponse>((resolve, reject) => {

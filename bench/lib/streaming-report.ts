@@ -181,7 +181,7 @@ export function firstDeltaVerdict(f: FirstDeltaFigures, targetMs: number): strin
   return `Time Continuum adds to the first delta over the provider's own ${f.firstChunkDelayMs} ms, one request at a time, target p99 < ${targetMs} ms: ${parts.join('; ')}.${same}${split}`;
 }
 
-/** How sides (b) and (d) were sent and read (results from before the choice existed were read with fetch). */
+/** How sides (b) and (d) were sent and read (results without `client` predate the choice: fetch). */
 function clientNote(f: FirstDeltaFigures): string {
   return f.client === 'http'
     ? "sent and read with `node:http` (a keep-alive agent; after an idle pause Node's fetch costs about half a millisecond more per loopback round trip, which is the client's, not the server's: `FIRST_DELTA_CLIENT=fetch` measures with fetch)"
