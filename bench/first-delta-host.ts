@@ -18,6 +18,7 @@ import { parseFlags } from '../src/flags/flag-input.ts';
 import { createOpenAIProvider } from '../src/models/openai-provider.ts';
 import { withResilience } from '../src/models/resilience.ts';
 import { serveBenchParent } from './lib/bench-child.ts';
+import { type CpuWaitClock, openCpuWaitClock } from './lib/cpu-wait.ts';
 import { STREAM_FAKE_MODEL } from './lib/openai-stream-fake.ts';
 import { epochOf, type GenerationTiming, tapProvider } from './lib/provider-tap.ts';
 import { createBenchTenantWithKey, type Instance, issueBenchToken, openInstance } from './state-load.ts';
@@ -48,31 +49,42 @@ export interface HostTiming {
   firstDeltaAt?: number;
   arrivedAt?: number;
   deltaWrittenAt?: number;
+  /**
+   * How long, within Continuum's own part (arrival → model called, and the adapter's first delta → the delta
+   * written), the server's main thread waited for a CPU held by another task (bench/lib/cpu-wait.ts), in ms;
+   * absent where the kernel does not keep the figure.
+   */
+  ownCpuWaitMs?: number;
 }
 
 /** A reply request (`POST …/turns` over SSE) as this server saw it, in `performance.now()` time. */
 interface SeenRequest {
   arrivedAt: number;
   deltaWrittenAt?: number;
+  /** The main thread's wait for a CPU so far (ms) at those two times. */
+  arrivedWait?: number;
+  deltaWrittenWait?: number;
 }
 
 /**
  * Note when each reply request arrives and when its first delta event is written to the socket: a listener put
  * before Fastify's on the node HTTP server, wrapping the response's `write`. Measurement only; the response is
- * untouched.
+ * untouched. With `cpuWait`, the main thread's wait for a CPU is read beside both times.
  */
-function watchReplyRequests(server: Server, seen: SeenRequest[]): void {
+function watchReplyRequests(server: Server, seen: SeenRequest[], cpuWait: CpuWaitClock | undefined): void {
   server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
     const arrivedAt = performance.now();
     const sse = request.method === 'POST' && (request.headers.accept ?? '').includes('text/event-stream');
     if (!sse || !request.url?.endsWith('/turns')) return;
     const entry: SeenRequest = { arrivedAt };
+    if (cpuWait) entry.arrivedWait = cpuWait.read();
     seen.push(entry);
     const write = response.write.bind(response) as (...args: unknown[]) => boolean;
     response.write = ((...args: unknown[]) => {
       const chunk = args[0];
       if (entry.deltaWrittenAt === undefined && typeof chunk === 'string' && chunk.includes('\nevent: delta\n')) {
         entry.deltaWrittenAt = performance.now();
+        if (cpuWait) entry.deltaWrittenWait = cpuWait.read();
       }
       return write(...args);
     }) as ServerResponse['write'];
@@ -83,6 +95,14 @@ function watchReplyRequests(server: Server, seen: SeenRequest[]): void {
 function arrivedBefore(seen: readonly SeenRequest[], at: number): SeenRequest | undefined {
   for (let i = seen.length - 1; i >= 0; i--) if (seen[i]!.arrivedAt <= at) return seen[i];
   return undefined;
+}
+
+/** {@link HostTiming.ownCpuWaitMs} of a request and its generation, when all four readings were taken. */
+function ownCpuWait(request: SeenRequest | undefined, t: GenerationTiming): { ownCpuWaitMs?: number } {
+  const readings = [request?.arrivedWait, t.calledWait, t.firstDeltaWait, request?.deltaWrittenWait];
+  if (readings.some((reading) => reading === undefined)) return {};
+  const [arrived, called, firstDelta, written] = readings as number[];
+  return { ownCpuWaitMs: called! - arrived! + (written! - firstDelta!) };
 }
 
 export type HostReply =
@@ -97,16 +117,20 @@ async function start(
 ): Promise<{ running: Running; reply: HostReply }> {
   const timings: GenerationTiming[] = [];
   const seen: SeenRequest[] = [];
+  // Opened here, on the main thread: the thread whose wait it reads.
+  const cpuWait = openCpuWaitClock();
   // Production wiring (createModelProvider): the adapter behind deadlines, retries and a circuit breaker.
   const model = withResilience(
     tapProvider(
       createOpenAIProvider({ baseURL: request.fakeBaseURL, model: STREAM_FAKE_MODEL, apiKey: 'bench' }),
       (t) => timings.push(t),
+      cpuWait?.read,
     ),
   );
   const dataDir = mkdtempSync(path.join(tmpdir(), 'continuum-bench-first-delta-'));
   let instance: Instance | undefined;
   const close = async () => {
+    cpuWait?.close();
     await instance?.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
@@ -120,7 +144,7 @@ async function start(
     );
     const { app } = instance;
     const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-    watchReplyRequests(app.server, seen);
+    watchReplyRequests(app.server, seen, cpuWait);
     const { apiKey } = await createBenchTenantWithKey(app, 'bench-first-delta');
     const token = await issueBenchToken(app, apiKey);
     const conversations: { id: string; turn: number }[] = [];
@@ -155,6 +179,7 @@ async function start(
               ...(t.firstDeltaAt === undefined ? {} : { firstDeltaAt: epochOf(t.firstDeltaAt) }),
               ...(request === undefined ? {} : { arrivedAt: epochOf(request.arrivedAt) }),
               ...(request?.deltaWrittenAt === undefined ? {} : { deltaWrittenAt: epochOf(request.deltaWrittenAt) }),
+              ...ownCpuWait(request, t),
             },
           ];
         });

@@ -19,7 +19,10 @@
  * - added = b − a, at p50 and at p99; and per request, from timestamps taken
  *   around the adapter in the host (bench/lib/provider-tap.ts, compared as
  *   epoch milliseconds): time before the model is called, the provider's own
- *   part, and the time from the adapter's first delta to the client's;
+ *   part, and the time from the adapter's first delta to the client's; and,
+ *   on Linux, how long the server's main thread waited for a CPU within its
+ *   own part (bench/lib/cpu-wait.ts): on two shared cores, the tail of that
+ *   part is mostly such waits;
  * - (c), one request at a time only: a user turn appended without a reply
  *   (JSON), to show how much of the time before the model call the append
  *   path alone takes;
@@ -129,6 +132,15 @@ export interface ServerSplit {
   own: LatencySummary;
   /** Added per request − own. */
   transport: LatencySummary;
+  /**
+   * Of `own`, the time the server's main thread waited for a CPU while other tasks held both (Linux run-queue
+   * delay, bench/lib/cpu-wait.ts): the machine's share of the own part, whoever held the CPU — the server's own
+   * helper threads (garbage collection, the checkpointer), the clients, the fake, the pass-through, the kernel.
+   * Absent where the kernel does not keep the figure, and in results from before it was measured.
+   */
+  cpuWait?: LatencySummary;
+  /** Per request, own − cpuWait: the own part while the main thread had a CPU. */
+  ownLessCpuWait?: LatencySummary;
 }
 
 export interface FirstDeltaFigures {
@@ -294,7 +306,7 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
         runs.push(run);
         const failed = Object.values(run.failures).reduce((a, b) => a + b, 0);
         log(
-          `  ${scenario}, ${concurrency === 1 ? 'sequential' : `${concurrency} at once`}: provider p50 ${run.provider.p50.toFixed(2)} / p99 ${run.provider.p99.toFixed(2)} ms, through Continuum p50 ${run.continuum.p50.toFixed(2)} / p99 ${run.continuum.p99.toFixed(2)} ms, added p50 ${run.addedP50.toFixed(2)} / p99 ${run.addedP99.toFixed(2)} ms${run.passThroughAddedP50 === undefined ? '' : `; a pass-through server adds p50 ${run.passThroughAddedP50.toFixed(2)} / p99 ${run.passThroughAddedP99!.toFixed(2)} ms`}${run.server === undefined ? '' : `; Continuum's own part in the server p50 ${run.server.own.p50.toFixed(2)} / p99 ${run.server.own.p99.toFixed(2)} ms`}${failed > 0 ? `, ${failed} failed` : ''}`,
+          `  ${scenario}, ${concurrency === 1 ? 'sequential' : `${concurrency} at once`}: provider p50 ${run.provider.p50.toFixed(2)} / p99 ${run.provider.p99.toFixed(2)} ms, through Continuum p50 ${run.continuum.p50.toFixed(2)} / p99 ${run.continuum.p99.toFixed(2)} ms, added p50 ${run.addedP50.toFixed(2)} / p99 ${run.addedP99.toFixed(2)} ms${run.passThroughAddedP50 === undefined ? '' : `; a pass-through server adds p50 ${run.passThroughAddedP50.toFixed(2)} / p99 ${run.passThroughAddedP99!.toFixed(2)} ms`}${run.server === undefined ? '' : `; Continuum's own part in the server p50 ${run.server.own.p50.toFixed(2)} / p99 ${run.server.own.p99.toFixed(2)} ms`}${run.server?.ownLessCpuWait === undefined ? '' : ` (waiting for a CPU p50 ${run.server.cpuWait!.p50.toFixed(2)} / p99 ${run.server.cpuWait!.p99.toFixed(2)} ms; less that wait p50 ${run.server.ownLessCpuWait.p50.toFixed(2)} / p99 ${run.server.ownLessCpuWait.p99.toFixed(2)} ms)`}${failed > 0 ? `, ${failed} failed` : ''}`,
         );
       }
     }
@@ -346,7 +358,14 @@ function figuresOf(
 ): FirstDeltaRun {
   const failures: Record<string, number> = {};
   const parts = { total: [] as number[], before: [] as number[], provider: [] as number[], after: [] as number[] };
-  const server = { before: [] as number[], after: [] as number[], own: [] as number[], transport: [] as number[] };
+  const server = {
+    before: [] as number[],
+    after: [] as number[],
+    own: [] as number[],
+    transport: [] as number[],
+    cpuWait: [] as number[],
+    ownLessCpuWait: [] as number[],
+  };
   const userTurn: number[] = [];
   for (const { reply, tag } of through) {
     const timing = timings.get(tag);
@@ -375,6 +394,10 @@ function figuresOf(
       server.after.push(after);
       server.own.push(before + after);
       server.transport.push(total - providerPart - before - after);
+      if (timing!.ownCpuWaitMs !== undefined) {
+        server.cpuWait.push(timing!.ownCpuWaitMs);
+        server.ownLessCpuWait.push(before + after - timing!.ownCpuWaitMs);
+      }
     }
   }
   const provider = summarize(alone);
@@ -399,6 +422,10 @@ function figuresOf(
             afterProvider: summarize(server.after),
             own: summarize(server.own),
             transport: summarize(server.transport),
+            // Measured for every request or for none (the host has the clock or has not).
+            ...(server.cpuWait.length === server.own.length
+              ? { cpuWait: summarize(server.cpuWait), ownLessCpuWait: summarize(server.ownLessCpuWait) }
+              : {}),
           },
         }),
     failures,

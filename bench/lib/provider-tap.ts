@@ -12,6 +12,10 @@ export interface GenerationTiming {
   calledAt: number;
   /** `performance.now()` when the adapter's first delta was read. */
   firstDeltaAt?: number;
+  /** The thread's wait for a CPU so far (see bench/lib/cpu-wait.ts) when `generate` was called, in ms. */
+  calledWait?: number;
+  /** The same when the adapter's first delta was read. */
+  firstDeltaWait?: number;
 }
 
 const TAG = /\[bench-request (\d+)\]/g;
@@ -34,16 +38,25 @@ export function tagOf(request: GenerateRequest): number | undefined {
   return found;
 }
 
-export function tapProvider(inner: ModelProvider, record: (timing: GenerationTiming) => void): ModelProvider {
+/** `cpuWait`, when given, is read beside each time (see {@link GenerationTiming.calledWait}). */
+export function tapProvider(
+  inner: ModelProvider,
+  record: (timing: GenerationTiming) => void,
+  cpuWait?: () => number,
+): ModelProvider {
   return {
     kind: inner.kind,
     generate(request: GenerateRequest): Generation {
       const timing: GenerationTiming = { tag: tagOf(request), calledAt: performance.now() };
+      if (cpuWait) timing.calledWait = cpuWait();
       record(timing);
       const generation = inner.generate(request);
       async function* deltas(): AsyncGenerator<string> {
         for await (const delta of generation.deltas) {
-          timing.firstDeltaAt ??= performance.now();
+          if (timing.firstDeltaAt === undefined) {
+            timing.firstDeltaAt = performance.now();
+            if (cpuWait) timing.firstDeltaWait = cpuWait();
+          }
           yield delta;
         }
       }

@@ -118,6 +118,7 @@ export function firstDeltaTable(f: FirstDeltaFigures): string {
 
 /** The sequential runs' requests split at Continuum's socket (see {@link ServerSplit}). */
 export function firstDeltaSplitTable(f: FirstDeltaFigures): string {
+  const waited = f.runs.some((r) => r.server?.cpuWait);
   return table(
     [
       'provider reply',
@@ -126,6 +127,7 @@ export function firstDeltaSplitTable(f: FirstDeltaFigures): string {
       "Continuum's own part p50 / p99",
       'of it: arrival → model called p50 / p99',
       "of it: provider's first delta → written to the socket p50 / p99",
+      ...(waited ? ['of it: waiting for a CPU p50 / p99', 'own part less that wait p50 / p99'] : []),
       'transport: client → server, socket → client p50 / p99',
     ],
     f.runs.flatMap((r) =>
@@ -138,6 +140,12 @@ export function firstDeltaSplitTable(f: FirstDeltaFigures): string {
               p50p99(r.server.own),
               p50p99(r.server.beforeModel),
               p50p99(r.server.afterProvider),
+              ...(waited
+                ? [
+                    r.server.cpuWait ? p50p99(r.server.cpuWait) : '',
+                    r.server.ownLessCpuWait ? p50p99(r.server.ownLessCpuWait) : '',
+                  ]
+                : []),
               p50p99(r.server.transport),
             ],
           ]
@@ -172,7 +180,11 @@ export function firstDeltaVerdict(f: FirstDeltaFigures, targetMs: number): strin
       ? ''
       : ` In the same run, a server in between that does nothing of its own (d) adds — ${yardstick.join('; ')}.`;
   const own = [flush, coalesced].flatMap((r) =>
-    r?.server ? [`${scenarioShort(r)} p50 ${ms(r.server.own.p50)}, p99 ${ms(r.server.own.p99)} ms`] : [],
+    r?.server
+      ? [
+          `${scenarioShort(r)} p50 ${ms(r.server.own.p50)}, p99 ${ms(r.server.own.p99)} ms${r.server.ownLessCpuWait ? ` (less the time its thread waited for a CPU, p50 ${ms(r.server.ownLessCpuWait.p50)}, p99 ${ms(r.server.ownLessCpuWait.p99)} ms)` : ''}`,
+        ]
+      : [],
   );
   const split =
     own.length === 0
@@ -200,7 +212,7 @@ export function firstDeltaSection(f: FirstDeltaFigures, params: unknown): string
     '',
     firstDeltaTable(f),
     '',
-    `The same requests (b, one at a time) split at Continuum's socket, each part timed within one process: **Continuum's own part** runs from the request's arrival (the node HTTP server's \`request\` event, heard before Fastify's) to its first \`event: delta\` written to the socket, less the provider's part (the adapter called → its first delta), and splits into the time before the model call and the time from the provider's first delta to the socket; **transport** is the rest of the added time: the request reaching the server and the delta reaching the client, parsed. Requests are matched to generations by time, so these figures exist for the runs one request at a time only. (ms)`,
+    `The same requests (b, one at a time) split at Continuum's socket, each part timed within one process: **Continuum's own part** runs from the request's arrival (the node HTTP server's \`request\` event, heard before Fastify's) to its first \`event: delta\` written to the socket, less the provider's part (the adapter called → its first delta), and splits into the time before the model call and the time from the provider's first delta to the socket; **transport** is the rest of the added time: the request reaching the server and the delta reaching the client, parsed. Requests are matched to generations by time, so these figures exist for the runs one request at a time only.${f.runs.some((r) => r.server?.cpuWait) ? " **Waiting for a CPU** is the part of Continuum's own part that its main thread spent runnable but not running, because other tasks held both cores (Linux's run-queue delay for the thread, `/proc/thread-self/schedstat`, read at the four times that bound the own part: [`lib/cpu-wait.ts`](lib/cpu-wait.ts)); those tasks may be the server's own helper threads (garbage collection, the SQLite checkpointer), the client, the fake, the pass-through or the kernel. The own part less that wait is the time the server worked with a CPU to itself." : ''} (ms)`,
     '',
     firstDeltaSplitTable(f),
   ].join('\n');
