@@ -142,6 +142,11 @@ export class Operations {
     this.alerts.escalated();
   };
 
+  /** The SQLite store's background checkpoint failed, or checkpoints went back to SQLite (see `openStore`). */
+  readonly checkpointFailed = (failure: { handedBack: boolean; reason: string }): void => {
+    this.alerts.checkpointFailed(failure);
+  };
+
   /** The store answered a refresh-token rotation. */
   readonly refreshed = (outcome: RotateOutcome['kind']): void => {
     if (outcome === 'reused') this.alerts.refreshReused();

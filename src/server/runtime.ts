@@ -19,16 +19,26 @@ export const MASTER_KEY_FILE = 'master-keys.json';
 /**
  * Open the configured store (not yet migrated). Fails with a message that says how to fix it.
  * The PostgreSQL and DynamoDB drivers load only when configured. With `metrics`, the SQLite store's background
- * checkpoints are counted there.
+ * checkpoints are counted there; `onCheckpointFailure` is told of each that fails (see {@link CheckpointFailureRelay}).
  */
-export async function openStore(config: Config, options: { metrics?: Metrics } = {}): Promise<Store> {
+export async function openStore(
+  config: Config,
+  options: { metrics?: Metrics; onCheckpointFailure?: (failure: CheckpointFailure) => void } = {},
+): Promise<Store> {
   switch (config.store) {
-    case 'sqlite':
+    case 'sqlite': {
+      const counted = options.metrics ? checkpointMetrics(options.metrics) : {};
+      const told = options.onCheckpointFailure;
       return createSqliteStore({
         filename: path.resolve(config.dataDir, SQLITE_FILE),
         synchronous: config.sqliteSync,
-        ...(options.metrics ? checkpointMetrics(options.metrics) : {}),
+        ...counted,
+        onCheckpointFailure: (failure) => {
+          counted.onCheckpointFailure?.(failure);
+          told?.(failure);
+        },
       });
+    }
     case 'postgres': {
       if (config.databaseUrl === undefined) {
         throw new ConfigError('CONTINUUM_DATABASE_URL: required when CONTINUUM_STORE=postgres');
@@ -58,6 +68,35 @@ export function checkpointMetrics(metrics: Metrics): Pick<SqliteStoreOptions, 'o
     onCheckpointFailure: ({ handedBack }) =>
       metrics.sqliteCheckpoints.inc({ outcome: handedBack ? 'handed_back' : 'failed' }),
   };
+}
+
+type CheckpointFailure = Parameters<NonNullable<SqliteStoreOptions['onCheckpointFailure']>>[0];
+
+/**
+ * Holds the SQLite store's checkpoint failures until something listens: `serve` opens the store before the app
+ * whose alerts report them, and a checkpoint thread that cannot start fails at once.
+ *
+ * @example
+ * const checkpointFailures = new CheckpointFailureRelay();
+ * const store = await openStore(config, { onCheckpointFailure: checkpointFailures.report });
+ * const { services } = await buildApp(config, { store, ... });
+ * checkpointFailures.listen(services.operations.checkpointFailed);
+ */
+export class CheckpointFailureRelay {
+  readonly #held: CheckpointFailure[] = [];
+  #listener: ((failure: CheckpointFailure) => void) | undefined;
+
+  readonly report = (failure: CheckpointFailure): void => {
+    if (this.#listener) this.#listener(failure);
+    // A hand-back is always kept; a few failures are all an alert needs.
+    else if (failure.handedBack || this.#held.length < 16) this.#held.push(failure);
+  };
+
+  /** Tell `listener` of what was held, then of every failure from now on. */
+  listen(listener: (failure: CheckpointFailure) => void): void {
+    this.#listener = listener;
+    for (const failure of this.#held.splice(0)) listener(failure);
+  }
 }
 
 /** The DynamoDB adapter's options from config (also used by `continuum dynamodb create-table`). */

@@ -23,7 +23,7 @@ function requests(e: ReturnType<typeof engine>, n: number, latencySeconds: numbe
 }
 
 describe('alert rules fire and resolve over sliding windows of the injected clock', () => {
-  it('has a stable id and severity for each of the eight rules', () => {
+  it('has a stable id and severity for each of the nine rules', () => {
     expect(ALERT_RULES.map((rule) => [rule.id, rule.severity])).toEqual([
       ['store_down', 'critical'],
       ['state_corrupt', 'critical'],
@@ -32,8 +32,38 @@ describe('alert rules fire and resolve over sliding windows of the injected cloc
       ['latency_p99', 'warning'],
       ['refresh_token_reuse', 'warning'],
       ['emergency_escalation', 'critical'],
+      ['sqlite_checkpoints', 'warning'],
       ['bus_down', 'warning'],
     ]);
+  });
+
+  it('sqlite_checkpoints: fires at the third failed checkpoint within 15 min, resolves when they age out', () => {
+    const e = engine();
+    const failed = () => e.alerts.checkpointFailed({ handedBack: false, reason: 'disk I/O error' });
+    expect(failed()).toEqual([]);
+    e.clock.advance(5 * MIN);
+    expect(failed()).toEqual([]);
+    e.clock.advance(5 * MIN);
+    const [change] = failed();
+    expect(change).toMatchObject({ event: 'alert.firing', alert: { id: 'sqlite_checkpoints', severity: 'warning' } });
+    expect(change!.alert.detail).toBe('3 background checkpoint(s) failed in the last 15 min (fires at 3)');
+    // The first of the three leaves the window 15 min after it happened.
+    e.clock.advance(5 * MIN - 1);
+    expect(e.alerts.evaluate()).toEqual([]);
+    e.clock.advance(1);
+    expect(e.alerts.evaluate()).toMatchObject([{ event: 'alert.resolved', alert: { id: 'sqlite_checkpoints' } }]);
+  });
+
+  it('sqlite_checkpoints: fires when checkpoints are handed back to SQLite, and stays until restart', () => {
+    const e = engine();
+    const [change] = e.alerts.checkpointFailed({ handedBack: true, reason: 'the checkpoint thread exited (1)' });
+    expect(change).toMatchObject({ event: 'alert.firing', alert: { id: 'sqlite_checkpoints' } });
+    expect(change!.alert.detail).toBe(
+      'checkpoints went back to SQLite, inside commits, until the server restarts: the checkpoint thread exited (1)',
+    );
+    e.clock.advance(24 * 60 * MIN);
+    expect(e.alerts.evaluate()).toEqual([]);
+    expect(e.firing()).toEqual(['sqlite_checkpoints']);
   });
 
   it('latency_p99: fires when the p99 of the last 5 min is over 2 s, resolves when those requests age out', () => {

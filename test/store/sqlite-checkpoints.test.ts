@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import type { TenantId } from '../../src/core/types.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
-import { checkpointMetrics, openStore, SQLITE_FILE } from '../../src/server/runtime.ts';
+import { CheckpointFailureRelay, checkpointMetrics, openStore, SQLITE_FILE } from '../../src/server/runtime.ts';
 import { CHECKPOINT_EVERY_COMMITS, type CheckpointResult } from '../../src/store/adapters/sqlite/checkpointer.ts';
 import { createSqliteStore } from '../../src/store/adapters/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/port.ts';
@@ -187,5 +187,28 @@ describe('SQLite WAL checkpoints on a worker thread', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(results).toEqual([]);
     await store.close();
+  });
+});
+
+describe('CheckpointFailureRelay (serve opens the store before the app that alerts on its failures)', () => {
+  it('holds failures until a listener comes, then passes them on in order, and every later one at once', () => {
+    const relay = new CheckpointFailureRelay();
+    const heard: string[] = [];
+    relay.report({ handedBack: false, reason: 'first' });
+    relay.report({ handedBack: true, reason: 'thread gone' });
+    relay.listen((failure) => heard.push(`${failure.handedBack}:${failure.reason}`));
+    expect(heard).toEqual(['false:first', 'true:thread gone']);
+    relay.report({ handedBack: false, reason: 'later' });
+    expect(heard).toEqual(['false:first', 'true:thread gone', 'false:later']);
+  });
+
+  it('holds a few failures while nobody listens, but never drops a hand-back', () => {
+    const relay = new CheckpointFailureRelay();
+    for (let i = 0; i < 100; i++) relay.report({ handedBack: false, reason: `failure ${i}` });
+    relay.report({ handedBack: true, reason: 'thread gone' });
+    const heard: { handedBack: boolean; reason: string }[] = [];
+    relay.listen((failure) => heard.push(failure));
+    expect(heard.length).toBe(17);
+    expect(heard.at(-1)).toEqual({ handedBack: true, reason: 'thread gone' });
   });
 });

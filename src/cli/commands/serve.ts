@@ -1,7 +1,7 @@
 import { loadConfig, unknownSettings } from '../../config/index.ts';
 import { createMetrics } from '../../observability/metrics.ts';
 import { buildApp } from '../../server/app.ts';
-import { openKeyProvider, openStore, resolveAdminToken } from '../../server/runtime.ts';
+import { CheckpointFailureRelay, openKeyProvider, openStore, resolveAdminToken } from '../../server/runtime.ts';
 import { type CliIo, UsageError } from '../io.ts';
 
 export const serveHelp = `continuum serve
@@ -26,14 +26,17 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   for (const name of unknownSettings(io.env)) io.err(`warning: ${name} is not a setting of this version; ignored`);
   // One registry for the app and the store (the SQLite store's checkpoint figures).
   const metrics = createMetrics();
-  const store = await openStore(config, { metrics });
+  // The SQLite store's checkpoint failures raise the `sqlite_checkpoints` alert once the app exists.
+  const checkpointFailures = new CheckpointFailureRelay();
+  const store = await openStore(config, { metrics, onCheckpointFailure: checkpointFailures.report });
   await store.migrate();
   const admin = await resolveAdminToken(config.adminToken, config.dataDir);
   if (admin.generated) {
     io.err(`Generated an operator token (stored in ${admin.file}); it is shown only this once:\n\n  ${admin.token}\n`);
   }
   const keyProvider = await openKeyProvider(config);
-  const { app } = await buildApp(config, { store, keyProvider, adminToken: admin.token, metrics });
+  const { app, services } = await buildApp(config, { store, keyProvider, adminToken: admin.token, metrics });
+  checkpointFailures.listen(services.operations.checkpointFailed);
   const url = await app.listen({ host: config.host, port: config.port });
   app.log.info({ url, store: store.kind }, 'continuum listening');
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -65,6 +65,8 @@ export class AlertEngine {
   readonly #corruptions: EventWindow;
   readonly #reuses: EventWindow;
   readonly #escalations: EventWindow;
+  readonly #checkpointFailures: EventWindow;
+  #checkpointsHandedBack: string | undefined;
   readonly #components: Partial<Record<Component, { ok: boolean; detail?: string }>> = {};
   readonly #firing = new Map<AlertId, Alert>();
   readonly #resolved: Alert[] = [];
@@ -85,11 +87,13 @@ export class AlertEngine {
       this.#t.corruptionWindowMs,
       this.#t.reuseWindowMs,
       this.#t.escalationWindowMs,
+      this.#t.checkpointFailureWindowMs,
     );
     this.#signing = new EventWindow({ keepMs });
     this.#corruptions = new EventWindow({ keepMs });
     this.#reuses = new EventWindow({ keepMs });
     this.#escalations = new EventWindow({ keepMs });
+    this.#checkpointFailures = new EventWindow({ keepMs });
     this.#historyMs = options.historyMs ?? 24 * 3_600_000;
     this.#historyLimit = options.historyLimit ?? 100;
     this.#onChange = options.onChange;
@@ -129,6 +133,16 @@ export class AlertEngine {
     return this.evaluate();
   }
 
+  /**
+   * A background checkpoint of the SQLite store failed (`handedBack: false`), or its thread is gone and checkpoints
+   * went back to SQLite for good (`handedBack: true`, with the reason).
+   */
+  checkpointFailed(failure: { handedBack: boolean; reason: string }): AlertChange[] {
+    if (failure.handedBack) this.#checkpointsHandedBack = failure.reason;
+    else this.#checkpointFailures.record(this.#clock.now());
+    return this.evaluate();
+  }
+
   /** A readiness result of the store or the bus. Evaluates only when the component's state changed. */
   component(name: Component, ok: boolean, detail?: string): AlertChange[] {
     const previous = this.#components[name];
@@ -146,6 +160,10 @@ export class AlertEngine {
       corruptions: this.#corruptions.count(now, this.#t.corruptionWindowMs),
       reuses: this.#reuses.count(now, this.#t.reuseWindowMs),
       escalations: this.#escalations.count(now, this.#t.escalationWindowMs),
+      checkpoints: {
+        failures: this.#checkpointFailures.count(now, this.#t.checkpointFailureWindowMs),
+        ...(this.#checkpointsHandedBack === undefined ? {} : { handedBack: this.#checkpointsHandedBack }),
+      },
       components: this.#components,
     };
     const changes: AlertChange[] = [];

@@ -9,7 +9,8 @@ export type AlertId =
   | 'refresh_token_reuse'
   | 'emergency_escalation'
   | 'bus_down'
-  | 'store_down';
+  | 'store_down'
+  | 'sqlite_checkpoints';
 
 export type AlertSeverity = 'critical' | 'warning';
 
@@ -33,6 +34,10 @@ export interface AlertThresholds {
   reuseWindowMs: number;
   /** `emergency_escalation` fires while a user turn was flagged as an emergency within this window. */
   escalationWindowMs: number;
+  /** `sqlite_checkpoints` fires when background checkpoints of the SQLite store failed within this window... */
+  checkpointFailureWindowMs: number;
+  /** ...at least this many times (and, whatever the count, once checkpoints were handed back to SQLite). */
+  checkpointFailures: number;
 }
 
 export const DEFAULT_THRESHOLDS: AlertThresholds = {
@@ -45,6 +50,8 @@ export const DEFAULT_THRESHOLDS: AlertThresholds = {
   corruptionWindowMs: 15 * 60_000,
   reuseWindowMs: 15 * 60_000,
   escalationWindowMs: 15 * 60_000,
+  checkpointFailureWindowMs: 15 * 60_000,
+  checkpointFailures: 3,
 };
 
 /** What the rules read, as of one evaluation. */
@@ -55,6 +62,8 @@ export interface AlertSignals {
   corruptions: number;
   reuses: number;
   escalations: number;
+  /** The SQLite store's background checkpoints: failures within the window, and why they went back to SQLite, if they did. */
+  checkpoints: { failures: number; handedBack?: string };
   /** Latest readiness of the store and the bus; `undefined` until first checked. */
   components: Partial<Record<'store' | 'bus', { ok: boolean; detail?: string }>>;
 }
@@ -143,6 +152,20 @@ export const ALERT_RULES: readonly AlertRule[] = [
     check: ({ escalations }, t) => ({
       firing: escalations > 0,
       detail: `${escalations} emergency turn(s) in the last ${minutes(t.escalationWindowMs)}`,
+    }),
+  },
+  {
+    id: 'sqlite_checkpoints',
+    severity: 'warning',
+    summary:
+      "The SQLite store's WAL checkpoints fail, or no longer run on their background thread: the WAL grows, or commits wait on disk I/O",
+    check: ({ checkpoints: { failures, handedBack } }, t) => ({
+      // Handed back is for the rest of the process's life: only a restart brings the thread back.
+      firing: handedBack !== undefined || failures >= t.checkpointFailures,
+      detail:
+        handedBack === undefined
+          ? `${failures} background checkpoint(s) failed in the last ${minutes(t.checkpointFailureWindowMs)} (fires at ${t.checkpointFailures})`
+          : `checkpoints went back to SQLite, inside commits, until the server restarts: ${handedBack}`,
     }),
   },
   {
