@@ -133,7 +133,7 @@ export interface ServerSplit {
   /** Added per request − own. */
   transport: LatencySummary;
   /**
-   * Of `own`, the time the server's main thread waited for a CPU while other tasks held both (Linux run-queue
+   * Of `own`, the time the server's main thread waited for a CPU, queued behind other tasks (Linux run-queue
    * delay, bench/lib/cpu-wait.ts): the machine's share of the own part, whoever held the CPU — the server's own
    * helper threads (garbage collection, the checkpointer), the clients, the fake, the pass-through, the kernel.
    * Absent where the kernel does not keep the figure, and in results from before it was measured.

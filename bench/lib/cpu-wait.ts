@@ -1,8 +1,8 @@
 /**
  * How long a thread has waited for a CPU, read from Linux's
  * `/proc/thread-self/schedstat`: its second field is the time the thread
- * spent runnable but not running (on the run queue, while other tasks held
- * every CPU it may use), in nanoseconds, summed since the thread started.
+ * spent runnable but not running (queued for a CPU behind other tasks), in
+ * nanoseconds, summed since the thread started.
  * The kernel adds each wait when the thread is scheduled in, so the count
  * read by a running thread is exact up to that moment.
  *
