@@ -101,8 +101,8 @@ function arrivedBefore(seen: readonly SeenRequest[], at: number): SeenRequest | 
 function ownCpuWait(request: SeenRequest | undefined, t: GenerationTiming): { ownCpuWaitMs?: number } {
   const readings = [request?.arrivedWait, t.calledWait, t.firstDeltaWait, request?.deltaWrittenWait];
   if (readings.some((reading) => reading === undefined)) return {};
-  const [arrived, called, firstDelta, written] = readings as number[];
-  return { ownCpuWaitMs: called! - arrived! + (written! - firstDelta!) };
+  const [arrived, called, firstDelta, written] = readings as [number, number, number, number];
+  return { ownCpuWaitMs: called - arrived + (written - firstDelta) };
 }
 
 export type HostReply =

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.ts';
+import type { CheckpointFailure } from '../store/adapters/sqlite/connection.ts';
 import type { RotateOutcome } from '../store/port.ts';
 import { type AlertChange, AlertEngine } from './alerts/alert-engine.ts';
 import { ALERT_RULES, type AlertThresholds } from './alerts/rules.ts';
@@ -143,7 +144,7 @@ export class Operations {
   };
 
   /** The SQLite store's background checkpoint failed, or checkpoints went back to SQLite (see `openStore`). */
-  readonly checkpointFailed = (failure: { handedBack: boolean; reason: string }): void => {
+  readonly checkpointFailed = (failure: CheckpointFailure): void => {
     this.alerts.checkpointFailed(failure);
   };
 

@@ -9,7 +9,7 @@ import { createKmsKeyProvider } from '../crypto/kms-key-provider.ts';
 import { createLocalKeyProvider } from '../crypto/local-key-provider.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { DynamoStoreOptions } from '../store/adapters/dynamodb/dynamo-store.ts';
-import type { SqliteStoreOptions } from '../store/adapters/sqlite/connection.ts';
+import type { CheckpointFailure, SqliteStoreOptions } from '../store/adapters/sqlite/connection.ts';
 import { createSqliteStore } from '../store/adapters/sqlite/sqlite-store.ts';
 import type { Store } from '../store/port.ts';
 
@@ -69,8 +69,6 @@ export function checkpointMetrics(metrics: Metrics): Pick<SqliteStoreOptions, 'o
       metrics.sqliteCheckpoints.inc({ outcome: handedBack ? 'handed_back' : 'failed' }),
   };
 }
-
-type CheckpointFailure = Parameters<NonNullable<SqliteStoreOptions['onCheckpointFailure']>>[0];
 
 /**
  * Holds the SQLite store's checkpoint failures until something listens: `serve` opens the store before the app

@@ -8,6 +8,7 @@ import type { TenantId } from '../../src/core/types.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { CheckpointFailureRelay, checkpointMetrics, openStore, SQLITE_FILE } from '../../src/server/runtime.ts';
 import { CHECKPOINT_EVERY_COMMITS, type CheckpointResult } from '../../src/store/adapters/sqlite/checkpointer.ts';
+import type { CheckpointFailure } from '../../src/store/adapters/sqlite/connection.ts';
 import { createSqliteStore } from '../../src/store/adapters/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/port.ts';
 import { markerEvent } from './fixtures.ts';
@@ -206,7 +207,7 @@ describe('CheckpointFailureRelay (serve opens the store before the app that aler
     const relay = new CheckpointFailureRelay();
     for (let i = 0; i < 100; i++) relay.report({ handedBack: false, reason: `failure ${i}` });
     relay.report({ handedBack: true, reason: 'thread gone' });
-    const heard: { handedBack: boolean; reason: string }[] = [];
+    const heard: CheckpointFailure[] = [];
     relay.listen((failure) => heard.push(failure));
     expect(heard.length).toBe(17);
     expect(heard.at(-1)).toEqual({ handedBack: true, reason: 'thread gone' });

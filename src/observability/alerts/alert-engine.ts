@@ -1,4 +1,5 @@
 import type { Clock } from '../../core/clock.ts';
+import type { CheckpointFailure } from '../../store/adapters/sqlite/connection.ts';
 import {
   ALERT_RULES,
   type AlertId,
@@ -137,7 +138,7 @@ export class AlertEngine {
    * A background checkpoint of the SQLite store failed (`handedBack: false`), or its thread is gone and checkpoints
    * went back to SQLite for good (`handedBack: true`, with the reason).
    */
-  checkpointFailed(failure: { handedBack: boolean; reason: string }): AlertChange[] {
+  checkpointFailed(failure: CheckpointFailure): AlertChange[] {
     if (failure.handedBack) this.#checkpointsHandedBack = failure.reason;
     else this.#checkpointFailures.record(this.#clock.now());
     return this.evaluate();

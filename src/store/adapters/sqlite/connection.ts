@@ -29,7 +29,13 @@ export interface SqliteStoreOptions {
    * thread cannot start or dies and checkpoints go back to SQLite (`handedBack: true`, once). Either way a
    * `CONTINUUM_SQLITE_CHECKPOINT` process warning is emitted too.
    */
-  onCheckpointFailure?: (failure: { handedBack: boolean; reason: string }) => void;
+  onCheckpointFailure?: (failure: CheckpointFailure) => void;
+}
+
+/** A background checkpoint that failed, or checkpoints handed back to SQLite (see `onCheckpointFailure`). */
+export interface CheckpointFailure {
+  handedBack: boolean;
+  reason: string;
 }
 
 /** One open database, its prepared statements, and the transaction helpers every store method runs through. */
