@@ -18,7 +18,7 @@ export interface GenerationTiming {
   firstDeltaWait?: number;
 }
 
-const TAG = /\[bench-request (\d+)\]/g;
+const TAG = /\[#(\d+)\]/g;
 
 /**
  * `performance.now()` of this process as epoch milliseconds: comparable across processes on one machine (each
@@ -26,8 +26,13 @@ const TAG = /\[bench-request (\d+)\]/g;
  */
 export const epochOf = (now: number) => performance.timeOrigin + now;
 
-/** The marker a benchmark puts in a user message to find its generation again. */
-export const tagText = (n: number) => `[bench-request ${n}]`;
+/**
+ * The marker a benchmark puts in a user message to find its generation again: a number of its own, which gives
+ * the conversation's search index one term that no other message shares. (A marker with words in it, as
+ * `[bench-request 7]` once was, puts the same terms in every message: every query then matched every earlier
+ * request, which made retrieval do several times the work a real conversation asks of it.)
+ */
+export const tagText = (n: number) => `[#${n}]`;
 
 /** The highest request tag in the prompt: the newest user turn (earlier turns of the conversation carry lower ones). */
 export function tagOf(request: GenerateRequest): number | undefined {
