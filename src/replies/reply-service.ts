@@ -305,12 +305,16 @@ export class ReplyService {
     });
     try {
       for await (const delta of generation.deltas) {
-        if (first) {
-          first = false;
-          this.#o.metrics?.tokenGeneration.observe({ kind: 'first_delta' }, (performance.now() - started) / 1000);
-        }
+        const arrived = first ? performance.now() : 0;
         text += delta;
         coalescer.push(delta);
+        if (first) {
+          first = false;
+          // Observed once the first delta is stored and on its way: off the path to the reader.
+          const observe = () =>
+            this.#o.metrics?.tokenGeneration.observe({ kind: 'first_delta' }, (arrived - started) / 1000);
+          writes.then(observe, observe);
+        }
       }
       coalescer.end();
       const result = await generation.result;
