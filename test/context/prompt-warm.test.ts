@@ -55,6 +55,26 @@ describe('token counts of the profile and summary blocks, ahead of the build', (
     expect(warm).toEqual(cold);
   });
 
+  it('tokenizes nothing when the same prompt is built again, not even role names and block headers', () => {
+    const input = {
+      systemPrompt: 'You are a careful clinical assistant.',
+      profileText,
+      summaryText,
+      retrieved: [{ number: 3, role: 'user' as const, content: 'Penicillin gave me hives when I was a kid.' }],
+      recent: [
+        { number: 8, role: 'assistant' as const, content: 'Noted.' },
+        { number: 9, role: 'user' as const, content: 'Okay.' },
+      ],
+      nextMessage: 'And ibuprofen?',
+      budgetTokens: 4_000,
+    };
+    const first = buildPrompt(input);
+    expect(tokenized).toEqual(expect.arrayContaining(['user', 'assistant', 'system', 'Okay.']));
+    tokenized.length = 0;
+    expect(buildPrompt(input)).toEqual(first);
+    expect(tokenized).toEqual([]);
+  });
+
   it('counts the retrieved block from its lines, never tokenizing the block itself', () => {
     const retrieved = [
       { number: 3, role: 'user' as const, content: 'Penicillin gave me hives when I was a kid.' },
