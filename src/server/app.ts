@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -46,6 +45,7 @@ import { registerInputGuards } from './plugins/input-guards.ts';
 import { handleClientError, handleFrameworkError, registerProblemHandlers } from './plugins/problems.ts';
 import { createValidatorCompiler } from './plugins/validation.ts';
 import { TokenBucketLimiter } from './rate-limiter.ts';
+import { requestIds } from './request-ids.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAlertRoutes } from './routes/alerts.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
@@ -372,7 +372,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<Continuum
       },
     },
     bodyLimit: config.bodyLimit,
-    genReqId: () => `req_${randomBytes(8).toString('hex')}`,
+    genReqId: requestIds(),
     requestIdHeader: false,
     trustProxy: false,
     // Open SSE responses are ended in preClose; then every socket goes, so a stop never hangs on a client.
