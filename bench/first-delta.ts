@@ -53,7 +53,7 @@ import type { ProxyReply, ProxyRequest } from './first-delta-proxy.ts';
 import { forkBenchChild } from './lib/bench-child.ts';
 import type { ClinicalTurn } from './lib/clinical-text.ts';
 import { STREAM_FAKE_MODEL, type StreamScript } from './lib/openai-stream-fake.ts';
-import { epochOf, tagText } from './lib/provider-tap.ts';
+import { epochOf, TAG_FORM, tagText } from './lib/provider-tap.ts';
 import { failureLabel, postReply, type StreamedReply } from './lib/sse-client.ts';
 import { type LatencySummary, summarize } from './lib/stats.ts';
 
@@ -147,6 +147,12 @@ export interface FirstDeltaFigures {
   firstChunkDelayMs: number;
   /** The client of sides (b) and (d); see {@link FirstDeltaOptions.client}. Absent from older results: fetch. */
   client?: 'fetch' | 'http';
+  /**
+   * How each message of side (b) is tagged so the server's timings can be matched to it (bench/lib/provider-tap.ts).
+   * Absent from older results, whose tag was `[bench-request n]`: two words in every message, so every query
+   * matched every earlier request.
+   */
+  requestTag?: string;
   scripts: Record<ScenarioName, { chunks: number; firstChunkBytes: number; intervalMs: number; tailMs: number }>;
   runs: FirstDeltaRun[];
 }
@@ -327,7 +333,7 @@ export async function runFirstDelta(options: FirstDeltaOptions): Promise<FirstDe
     await host.ask({ type: 'close' });
     await proxy.ask({ type: 'close' });
     await fake.ask({ type: 'close' });
-    return { firstChunkDelayMs: options.firstChunkDelayMs, client, scripts, runs };
+    return { firstChunkDelayMs: options.firstChunkDelayMs, client, requestTag: TAG_FORM, scripts, runs };
   } finally {
     await Promise.all([host.stop(), proxy.stop(), fake.stop()]);
   }

@@ -34,6 +34,9 @@ export const epochOf = (now: number) => performance.timeOrigin + now;
  */
 export const tagText = (n: number) => `[#${n}]`;
 
+/** {@link tagText}'s form, as results record it. */
+export const TAG_FORM = '[#n]';
+
 /** The highest request tag in the prompt: the newest user turn (earlier turns of the conversation carry lower ones). */
 export function tagOf(request: GenerateRequest): number | undefined {
   let found: number | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tagOf, tagText } from '../../bench/lib/provider-tap.ts';
+import { TAG_FORM, tagOf, tagText } from '../../bench/lib/provider-tap.ts';
 import { ConversationIndex } from '../../src/context/search-index.ts';
 
 describe("the first-delta bench's request tag", () => {
@@ -15,6 +15,7 @@ describe("the first-delta bench's request tag", () => {
       signal: new AbortController().signal,
     };
     expect(tagOf(request)).toBe(31);
+    expect(tagText(31)).toBe(TAG_FORM.replace('n', '31'));
     expect(tagOf({ ...request, messages: [{ role: 'user', content: 'No tag here [#x] or #12.' }] })).toBeUndefined();
   });
 

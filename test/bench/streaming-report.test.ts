@@ -59,3 +59,11 @@ describe("the first delta's split at Continuum's socket", () => {
     expect(firstDeltaSection(figures(older), {})).not.toContain('Waiting for a CPU');
   });
 });
+
+describe("the first-delta method's request tag", () => {
+  it('is named when the results record it, and not for older results', () => {
+    const tagged = { ...figures(measured), requestTag: '[#n]' };
+    expect(firstDeltaSection(tagged, {})).toContain('each message is a clinical user turn with `[#n]` added');
+    expect(firstDeltaSection(figures(measured), {})).not.toContain('each message is a clinical user turn');
+  });
+});
