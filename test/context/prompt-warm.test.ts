@@ -24,6 +24,19 @@ const profileText = [
 const summaryText =
   'User: I take metformin for my diabetes. Assistant: Noted, twice daily with meals. ' +
   'User: Penicillin gives me hives. Assistant: I have recorded the allergy.';
+/** A prompt over every kind of block, within `budgetTokens`. */
+const promptInput = (budgetTokens: number) => ({
+  systemPrompt: 'You are a careful clinical assistant.',
+  profileText,
+  summaryText,
+  retrieved: [{ number: 3, role: 'user' as const, content: 'Penicillin gave me hives when I was a kid.' }],
+  recent: [
+    { number: 8, role: 'assistant' as const, content: 'Recorded: penicillin allergy (hives).' },
+    { number: 9, role: 'user' as const, content: 'Can I take ibuprofen for my knee?' },
+  ],
+  nextMessage: 'And is paracetamol fine with metformin?',
+  budgetTokens,
+});
 // A block's message: its header, a line break, its lines.
 const blockOf = (header: string) => (text: string) => text.startsWith(`${header}\n`);
 
@@ -56,22 +69,10 @@ describe('token counts of the profile and summary blocks, ahead of the build', (
   });
 
   it('tokenizes nothing when the same prompt is built again, not even role names and block headers', () => {
-    const input = {
-      systemPrompt: 'You are a careful clinical assistant.',
-      profileText,
-      summaryText,
-      retrieved: [{ number: 3, role: 'user' as const, content: 'Penicillin gave me hives when I was a kid.' }],
-      recent: [
-        { number: 8, role: 'assistant' as const, content: 'Noted.' },
-        { number: 9, role: 'user' as const, content: 'Okay.' },
-      ],
-      nextMessage: 'And ibuprofen?',
-      budgetTokens: 4_000,
-    };
-    const first = buildPrompt(input);
-    expect(tokenized).toEqual(expect.arrayContaining(['user', 'assistant', 'system', 'Okay.']));
+    const first = buildPrompt(promptInput(4_000));
+    expect(tokenized).toEqual(expect.arrayContaining(['user', 'assistant', 'system']));
     tokenized.length = 0;
-    expect(buildPrompt(input)).toEqual(first);
+    expect(buildPrompt(promptInput(4_000))).toEqual(first);
     expect(tokenized).toEqual([]);
   });
 
@@ -96,23 +97,11 @@ describe('token counts of the profile and summary blocks, ahead of the build', (
   });
 
   it('gives every budget the prompt it gives on a fresh node, whatever was built from the same texts before', () => {
-    const input = (budgetTokens: number) => ({
-      systemPrompt: 'You are a careful clinical assistant.',
-      profileText,
-      summaryText,
-      retrieved: [{ number: 3, role: 'user' as const, content: 'Penicillin gave me hives when I was a kid.' }],
-      recent: [
-        { number: 8, role: 'assistant' as const, content: 'Recorded: penicillin allergy (hives).' },
-        { number: 9, role: 'user' as const, content: 'Can I take ibuprofen for my knee?' },
-      ],
-      nextMessage: 'And is paracetamol fine with metformin?',
-      budgetTokens,
-    });
     const budgets = [4_000, 70, 95, 120, 150, 4_000, 110, 85];
     const fresh = budgets.map((budget) => {
       clearPromptCuts();
       clearTokenCountCache();
-      return buildPrompt(input(budget));
+      return buildPrompt(promptInput(budget));
     });
     // Some budgets drop summary sentences or profile lines, so the cuts kept between builds are shared by builds
     // that keep all of a block and builds that keep part of it.
@@ -120,7 +109,7 @@ describe('token counts of the profile and summary blocks, ahead of the build', (
     expect(fresh.some((p) => p.dropped.length === 0)).toBe(true);
     warmPromptCounts(profileText, summaryText);
     for (const [i, budget] of budgets.entries()) {
-      const again = buildPrompt(input(budget));
+      const again = buildPrompt(promptInput(budget));
       expect(again).toEqual(fresh[i]);
       expect(again.tokens).toBe(countMessageTokens(again.messages));
     }
