@@ -116,9 +116,12 @@ export function firstDeltaTable(f: FirstDeltaFigures): string {
   );
 }
 
+/** Whether the runs measured the server thread's wait for a CPU (older results and some kernels do not). */
+const cpuWaitMeasured = (f: FirstDeltaFigures): boolean => f.runs.some((r) => r.server?.cpuWait !== undefined);
+
 /** The sequential runs' requests split at Continuum's socket (see {@link ServerSplit}). */
 export function firstDeltaSplitTable(f: FirstDeltaFigures): string {
-  const waited = f.runs.some((r) => r.server?.cpuWait);
+  const waited = cpuWaitMeasured(f);
   return table(
     [
       'provider reply',
@@ -218,7 +221,7 @@ export function firstDeltaSection(f: FirstDeltaFigures, params: unknown): string
     '',
     firstDeltaTable(f),
     '',
-    `The same requests (b, one at a time) split at Continuum's socket, each part timed within one process: **Continuum's own part** runs from the request's arrival (the node HTTP server's \`request\` event, heard before Fastify's) to its first \`event: delta\` written to the socket, less the provider's part (the adapter called → its first delta), and splits into the time before the model call and the time from the provider's first delta to the socket; **transport** is the rest of the added time: the request reaching the server and the delta reaching the client, parsed. Requests are matched to generations by time, so these figures exist for the runs one request at a time only.${f.runs.some((r) => r.server?.cpuWait) ? " **Waiting for a CPU** is the part of Continuum's own part that its main thread spent runnable but not running, queued for a core (Linux's run-queue delay for the thread, `/proc/thread-self/schedstat`, read at the four times that bound the own part: [`lib/cpu-wait.ts`](lib/cpu-wait.ts)): behind the server's own helper threads (garbage collection, the SQLite checkpointer), the client, the fake, the pass-through or the kernel, sometimes while the other core was idle. The own part less that wait is the time the server's thread was running." : ''} (ms)`,
+    `The same requests (b, one at a time) split at Continuum's socket, each part timed within one process: **Continuum's own part** runs from the request's arrival (the node HTTP server's \`request\` event, heard before Fastify's) to its first \`event: delta\` written to the socket, less the provider's part (the adapter called → its first delta), and splits into the time before the model call and the time from the provider's first delta to the socket; **transport** is the rest of the added time: the request reaching the server and the delta reaching the client, parsed. Requests are matched to generations by time, so these figures exist for the runs one request at a time only.${cpuWaitMeasured(f) ? " **Waiting for a CPU** is the part of Continuum's own part that its main thread spent runnable but not running, queued for a core (Linux's run-queue delay for the thread, `/proc/thread-self/schedstat`, read at the four times that bound the own part: [`lib/cpu-wait.ts`](lib/cpu-wait.ts)): behind the server's own helper threads (garbage collection, the SQLite checkpointer), the client, the fake, the pass-through or the kernel, sometimes while the other core was idle. The own part less that wait is the time the server's thread was running." : ''} (ms)`,
     '',
     firstDeltaSplitTable(f),
   ].join('\n');
